@@ -1,0 +1,5 @@
+using System.Reflection;
+
+[assembly: AssemblyTitle("TacticalHUD.Shared")]
+[assembly: AssemblyVersion("2.1.0.0")]
+[assembly: AssemblyFileVersion("2.1.0.0")]
