@@ -124,6 +124,7 @@ def read_assembly(path: Path, *, with_version_resource: bool = False) -> Assembl
     Raises AssemblyReadError with a reason for anything that is not a sound .NET assembly.
     """
     data = _read_bounded(path)
+    _require_clr_header(data)
     if not might_hold_mod_metadata(data) and not with_version_resource:
         return AssemblyInfo()
     try:
@@ -145,6 +146,32 @@ def read_version_resource(path: Path) -> tuple[str | None, str | None]:
         return _version_strings(pe)
     except Exception as exc:
         raise AssemblyReadError(f"not a readable Windows executable ({exc})") from None
+
+
+def _require_clr_header(data: bytes) -> None:
+    """Refuse non-PE files and native DLLs by their headers alone (cheap, before any real parsing)."""
+    if len(data) < 0x40 or data[:2] != b"MZ":
+        raise AssemblyReadError("not a Windows DLL (no MZ header)")
+    pe_offset = struct.unpack_from("<I", data, 0x3C)[0]
+    if pe_offset + 24 + 2 > len(data) or data[pe_offset:pe_offset + 4] != b"PE\x00\x00":
+        raise AssemblyReadError("not a Windows DLL (no PE header)")
+    optional = pe_offset + 24
+    magic = struct.unpack_from("<H", data, optional)[0]
+    if magic not in (0x10B, 0x20B):
+        raise AssemblyReadError("not a Windows DLL (unknown optional header)")
+    directories = optional + (96 if magic == 0x10B else 112)
+    com_descriptor = directories + 14 * 8
+    if com_descriptor + 8 > len(data) or struct.unpack_from("<II", data, com_descriptor) == (0, 0):
+        raise AssemblyReadError("not a .NET assembly (no CLR header; a native DLL?)")
+    section_count, optional_size = struct.unpack_from("<H", data, pe_offset + 6)[0], \
+        struct.unpack_from("<H", data, pe_offset + 20)[0]
+    sections = optional + optional_size
+    if sections + 40 * section_count > len(data):
+        raise AssemblyReadError("the file is cut short (an incomplete download or copy?)")
+    for index in range(section_count):
+        raw_size, raw_pointer = struct.unpack_from("<II", data, sections + 40 * index + 16)
+        if raw_pointer + raw_size > len(data):
+            raise AssemblyReadError("the file is cut short (an incomplete download or copy?)")
 
 
 def _read_bounded(path: Path) -> bytes:
@@ -419,7 +446,7 @@ class _AssemblyReader:
 
 @functools.cache
 def _row_type(table: str, columns: tuple[str, ...]) -> type:
-    return collections.namedtuple(table, columns)  # type: ignore[misc]  # noqa: PYI024
+    return collections.namedtuple(table, columns)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -731,9 +758,7 @@ def _skip_type(sig: bytes, offset: int) -> tuple[int, int]:
         offset += 1
     if element in (0x0F, 0x10, 0x1D, 0x45):  # PTR, BYREF, SZARRAY, PINNED
         _, offset = _skip_type(sig, offset)
-    elif element in (_ELEMENT_VALUETYPE, _ELEMENT_CLASS):
-        _, offset = _compressed_uint(sig, offset)
-    elif element in (0x13, 0x1E):  # VAR, MVAR
+    elif element in (_ELEMENT_VALUETYPE, _ELEMENT_CLASS) or element in (0x13, 0x1E):
         _, offset = _compressed_uint(sig, offset)
     elif element == 0x15:  # GENERICINST
         offset += 1

@@ -131,10 +131,8 @@ class _Scanner:
     # -- server mods
     def _server_mods(self, folders: list[_ServerFolder]) -> Iterator[InstalledMod]:
         for folder in folders:
-            if self.install.layout == LAYOUT_3X:
-                mod = self._package_json_mod(folder)
-            else:
-                mod = self._dll_server_mod(folder)
+            read = self._package_json_mod if self.install.layout == LAYOUT_3X else self._dll_server_mod
+            mod = read(folder)
             if mod is not None:
                 yield mod
 

@@ -6,9 +6,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+import qasync  # after PySide6, so that qasync binds to it
 from PySide6.QtWidgets import QApplication
 
-import qasync  # after PySide6, so that qasync binds to it
 from app.core.data_dir import DataDir
 from app.core.spt_install import NotAnSptInstall, find_spt_root
 from app.sandbox.sample_install import recreate_sample_install

@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.summary.setText("")
         self.statusBar().showMessage(f"Could not read the install: {message}")
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event) -> None:
         if self._scan_task is not None and not self._scan_task.done():
             self._scan_task.cancel()
         super().closeEvent(event)

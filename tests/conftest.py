@@ -1,0 +1,30 @@
+"""Shared fixtures. Every test works in a temp dir; nothing writes to the real data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.data_dir import DataDir
+from app.sandbox.sample_install import create_sample_install
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point HOME and the XDG folders at a temp dir, so that no default path can reach the real user's."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(variable, str(home / variable.lower()))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> DataDir:
+    return DataDir.at(tmp_path / "kappa-data")
+
+
+@pytest.fixture(params=["3.x", "4.0", "4.1"])
+def sample_install(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path]:
+    layout: str = request.param
+    return layout, create_sample_install(tmp_path / f"SPT-{layout}", layout)
