@@ -23,10 +23,7 @@ from typing import Any
 
 import dnfile
 import pefile
-from dncil.cil.body import CilMethodBody
-from dncil.cil.body.reader import CilMethodBodyReaderBase
-from dncil.cil.error import MethodBodyFormatError
-from dncil.cil.opcode import OpCodes
+from dncil.cil.opcode import OpCode, OpCodes, OperandType
 
 # dnfile and pefile log every oddity of hostile files at WARNING; the scan reports problems itself.
 for _noisy in ("dnfile", "pefile"):
@@ -42,8 +39,9 @@ SERVER_PROPERTIES = (
     "ModGuid", "Name", "Author", "Contributors", "Version", "SptVersion", "ModDependencies",
     "Incompatibilities", "Url", "License",
 )
-# Cheap markers found in the #Strings heap of any assembly that can hold what we look for.
-_INTERESTING_NAMES = (b"BepInPlugin\x00", b"ModMetadata\x00", b"TargetDLLs\x00")
+# Type and member names that must sit NUL-terminated in the #Strings heap of any assembly holding a plugin,
+# server metadata or a patcher (possibly as the tail of a longer name, so a byte search has no false negatives).
+_PLUGIN_MARKER, _SERVER_MARKER, _PATCHER_MARKER = b"BepInPlugin\x00", b"ModMetadata\x00", b"TargetDLLs\x00"
 
 _COM_DESCRIPTOR = pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_COM_DESCRIPTOR"]
 _RESOURCE = pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]
@@ -110,12 +108,9 @@ class AssemblyInfo:
 
 
 def might_hold_mod_metadata(data: bytes) -> bool:
-    """True unless the bytes cannot possibly hold a plugin, a patcher or server metadata.
-
-    Type names live NUL-terminated in the #Strings heap (possibly as the tail of a longer name), so a byte
-    search has no false negatives; it spares the full parse for the helper libraries mods ship beside them.
-    """
-    return any(marker in data for marker in _INTERESTING_NAMES)
+    """False when the bytes cannot hold a plugin, a patcher or server metadata: it spares the full parse
+    of the helper libraries mods ship beside them."""
+    return any(marker in data for marker in (_PLUGIN_MARKER, _SERVER_MARKER, _PATCHER_MARKER))
 
 
 def read_assembly(path: Path, *, with_version_resource: bool = False) -> AssemblyInfo:
@@ -223,11 +218,15 @@ class _AssemblyReader:
         self.tables = net.mdtables
         self.code = _CodeReader(self)
         self._rows: dict[str, list[Any]] = {}
+        self._strings: dict[int, str] = {}
 
     # -- heaps
     def string(self, index: int) -> str:
-        item = self.net.strings.get(index)
-        return str(item) if item is not None else ""
+        cached = self._strings.get(index)
+        if cached is None:
+            item = self.net.strings.get(index)
+            cached = self._strings[index] = str(item) if item is not None else ""
+        return cached
 
     def user_string(self, index: int) -> str | None:
         heap = self.net.user_strings
@@ -322,6 +321,14 @@ class _AssemblyReader:
                 return self.string(row.TypeName_StringIndex)
         return ""
 
+    def _auto_properties(self, type_index: int) -> set[str]:
+        types, fields = self.rows("TypeDef"), self.rows("Field")
+        start = types[type_index].FieldList_Index
+        end = types[type_index + 1].FieldList_Index if type_index + 1 < len(types) else len(fields) + 1
+        rids = range(max(start, 1), min(end, len(fields) + 1))
+        names = (self.string(fields[rid - 1].Name_StringIndex) for rid in rids)
+        return {_member_name(n[1:n.index(">")]) for n in names if n.startswith("<") and "k__BackingField" in n}
+
     def methods_of(self, type_index: int) -> Iterator[Any]:
         types, methods = self.rows("TypeDef"), self.rows("MethodDef")
         start = types[type_index].MethodList_Index
@@ -331,6 +338,7 @@ class _AssemblyReader:
 
     # -- what we are here for
     def read(self) -> AssemblyInfo:
+        data = self.pe.__data__
         name, version = self._assembly_identity()
         file_version = product_version = None
         if self.with_version_resource:
@@ -340,9 +348,9 @@ class _AssemblyReader:
             assembly_version=version,
             file_version=file_version,
             product_version=product_version,
-            plugins=tuple(self._plugins()),
-            server_mods=tuple(self._server_mods()),
-            is_patcher=self._is_patcher(),
+            plugins=tuple(self._plugins()) if _PLUGIN_MARKER in data else (),
+            server_mods=tuple(self._server_mods()) if _SERVER_MARKER in data else (),
+            is_patcher=_PATCHER_MARKER in data and self._is_patcher(),
         )
 
     def _assembly_identity(self) -> tuple[str | None, str | None]:
@@ -420,11 +428,13 @@ class _AssemblyReader:
             if self.string(method.Name_StringIndex) == ".ctor":
                 for prop, value in self.code.property_stores(method):
                     values.setdefault(prop, value)
-        # Expression-bodied properties (`public override string Name => "X";`) keep their value in the getter.
+        # Expression-bodied properties (`public override string Name => "X";`) keep their value in the getter;
+        # an auto-property's getter only reads its backing field, so it is not worth walking.
+        auto_properties = self._auto_properties(type_index)
         for method in methods:
             name = _member_name(self.string(method.Name_StringIndex))
             prop = name[4:] if name.startswith("get_") else ""
-            if prop in SERVER_PROPERTIES and values.get(prop) is None:
+            if prop in SERVER_PROPERTIES and prop not in auto_properties and values.get(prop) is None:
                 value = self.code.returned_value(method)
                 if value is not None:
                     values[prop] = value
@@ -498,23 +508,6 @@ _OPCODES = OpCodes()
 _ASSEMBLY_GETTERS = {"get_Assembly", "GetExecutingAssembly", "GetCallingAssembly", "GetAssembly"}
 
 
-class _ByteReader(CilMethodBodyReaderBase):
-    def __init__(self, data: bytes, offset: int) -> None:
-        self.data, self.offset = data, offset
-
-    def read(self, n: int) -> bytes:
-        chunk = self.data[self.offset:self.offset + n]
-        self.offset += n
-        return chunk
-
-    def tell(self) -> int:
-        return self.offset
-
-    def seek(self, offset: int) -> int:
-        self.offset = offset
-        return offset
-
-
 class _CodeReader:
     """Interprets the handful of IL idioms that initialise metadata properties."""
 
@@ -530,7 +523,7 @@ class _CodeReader:
     def returned_value(self, method: Any) -> Any:
         return self._run(method, on_store=None)
 
-    def _instructions(self, method: Any) -> list[Any]:
+    def _instructions(self, method: Any) -> list[tuple[str, int]]:
         rva = method.Rva
         if not rva:
             return []
@@ -538,37 +531,31 @@ class _CodeReader:
         data = self.assembly.pe.__data__
         if offset is None or not 0 <= offset < len(data):
             raise AssemblyReadError("a method body points outside the file")
-        try:
-            body = CilMethodBody(_ByteReader(data, offset))
-        except MethodBodyFormatError as exc:
-            raise AssemblyReadError(f"unreadable method body ({exc})") from None
-        if body.code_size > MAX_METHOD_BYTES:
-            return []
-        return body.instructions
+        code = _method_code(data, offset)
+        return _decode_il(code) if code is not None else []
 
     def _run(self, method: Any, on_store: Callable[[str, Any], None] | None) -> Any:
         stack: list[Any] = []
         locals_: dict[int, Any] = {}
-        for insn in self._instructions(method):
-            name = insn.opcode.name.lower()
+        for name, operand in self._instructions(method):
             if name == "ret":
                 return stack[-1] if stack else None
             try:
-                self._step(name, insn, stack, locals_, on_store)
+                self._step(name, operand, stack, locals_, on_store)
             except IndexError:  # stack underflow: code we do not model; start afresh
                 stack.clear()
         return None
 
-    def _step(self, name: str, insn: Any, stack: list[Any], locals_: dict[int, Any],
+    def _step(self, name: str, operand: int, stack: list[Any], locals_: dict[int, Any],
               on_store: Callable[[str, Any], None] | None) -> None:
         if name == "nop":
             return
         if name == "ldarg.0":
             stack.append(_THIS)
         elif name == "ldstr":
-            stack.append(self.assembly.user_string(insn.operand.value & 0xFFFFFF))
+            stack.append(self.assembly.user_string(operand & 0xFFFFFF))
         elif name.startswith("ldc.i4"):
-            stack.append(insn.get_ldc())
+            stack.append(_ldc_value(name, operand))
         elif name == "ldnull":
             stack.append(None)
         elif name == "dup":
@@ -576,18 +563,18 @@ class _CodeReader:
         elif name == "pop":
             stack.pop()
         elif name.startswith("stloc"):
-            locals_[_local_index(insn)] = stack.pop()
+            locals_[_local_index(name, operand)] = stack.pop()
         elif name.startswith("ldloc"):
-            stack.append(locals_.get(_local_index(insn)))
+            stack.append(locals_.get(_local_index(name, operand)))
         elif name == "ldtoken":
             stack.append(None)
         elif name == "newobj":
-            self._new_object(insn.operand.value, stack)
+            self._new_object(operand, stack)
         elif name in ("call", "callvirt"):
-            self._call(insn.operand.value, stack, on_store)
+            self._call(operand, stack, on_store)
         elif name == "stfld":
             value, target = stack.pop(), stack.pop()
-            field_name = self.assembly.field_name(insn.operand.value)
+            field_name = self.assembly.field_name(operand)
             if target is _THIS and on_store and field_name.startswith("<") and "k__BackingField" in field_name:
                 on_store(_member_name(field_name[1:field_name.index(">")]), value)
         else:
@@ -669,12 +656,88 @@ def _pop_args(stack: list[Any], count: int) -> list[Any]:
     return args
 
 
-def _local_index(insn: Any) -> int:
-    # dncil's own get_ldoc/get_stloc raise NameError for the short forms, so decode them here.
-    suffix = insn.opcode.name.rsplit(".", 1)[-1]
-    if suffix.isdigit():
-        return int(suffix)
-    return int(getattr(insn.operand, "index", -1))
+def _local_index(name: str, operand: int) -> int:
+    suffix = name.rsplit(".", 1)[-1]
+    return int(suffix) if suffix.isdigit() else operand
+
+
+def _ldc_value(name: str, operand: int) -> int:
+    suffix = name[len("ldc.i4"):]
+    if suffix in ("", ".s"):
+        return operand
+    return -1 if suffix == ".m1" else int(suffix[1:])
+
+
+# Operand sizes by operand type (ECMA-335 III.1.9); InlineSwitch is 4 + 4 * n and handled apart.
+_OPERAND_SIZES = {
+    OperandType.InlineNone: 0, OperandType.ShortInlineBrTarget: 1, OperandType.ShortInlineI: 1,
+    OperandType.ShortInlineVar: 1, OperandType.InlineVar: 2, OperandType.InlineBrTarget: 4,
+    OperandType.InlineField: 4, OperandType.InlineI: 4, OperandType.InlineMethod: 4, OperandType.InlineSig: 4,
+    OperandType.InlineString: 4, OperandType.InlineTok: 4, OperandType.InlineType: 4, OperandType.ShortInlineR: 4,
+    OperandType.InlineI8: 8, OperandType.InlineR: 8, OperandType.InlineSwitch: 4,
+}
+_SIGNED_OPERANDS = {OperandType.ShortInlineI, OperandType.InlineI, OperandType.ShortInlineBrTarget,
+                    OperandType.InlineBrTarget}
+
+
+def _opcode_table(opcodes: list[OpCode]) -> list[tuple[str, int, bool] | None]:
+    table: list[tuple[str, int, bool] | None] = []
+    for opcode in opcodes:
+        size = _OPERAND_SIZES.get(opcode.operand_type)
+        known = size is not None and not opcode.name.startswith("UNKNOWN")
+        table.append((opcode.name.lower(), size, opcode.operand_type in _SIGNED_OPERANDS) if known else None)
+    return table
+
+
+# dncil supplies the opcode table; decoding is done here, because dncil's instruction objects cost more than
+# the rest of the scan together.
+_ONE_BYTE_OPCODES = _opcode_table(_OPCODES.one_byte_op_codes)
+_TWO_BYTE_OPCODES = _opcode_table(_OPCODES.two_byte_op_codes)
+
+
+def _method_code(data: bytes, offset: int) -> bytes | None:
+    """The IL bytes of the method body at `offset` (tiny or fat header, ECMA-335 II.25.4)."""
+    first = data[offset]
+    if first & 0x3 == 0x2:  # tiny header: size in the upper six bits
+        start, size = offset + 1, first >> 2
+    elif first & 0x3 == 0x3 and offset + 12 <= len(data):
+        header_size = (data[offset + 1] >> 4) * 4
+        size = struct.unpack_from("<I", data, offset + 4)[0]
+        start = offset + header_size
+    else:
+        raise AssemblyReadError("unreadable method body header")
+    if size > MAX_METHOD_BYTES:
+        return None
+    if start + size > len(data):
+        raise AssemblyReadError("a method body runs past the end of the file")
+    return data[start:start + size]
+
+
+def _decode_il(code: bytes) -> list[tuple[str, int]]:
+    """(mnemonic, operand) for each instruction; operands are tokens, constants or branch offsets."""
+    instructions: list[tuple[str, int]] = []
+    position, end = 0, len(code)
+    while position < end:
+        byte = code[position]
+        position += 1
+        if byte == 0xFE:
+            if position >= end:
+                break
+            entry = _TWO_BYTE_OPCODES[code[position]]
+            position += 1
+        else:
+            entry = _ONE_BYTE_OPCODES[byte]
+        if entry is None:
+            raise AssemblyReadError("a method body holds an unknown instruction")
+        name, size, signed = entry
+        if position + size > end:
+            raise AssemblyReadError("a method body ends inside an instruction")
+        operand = int.from_bytes(code[position:position + size], "little", signed=signed) if size else 0
+        position += size
+        if name == "switch":
+            position += 4 * operand
+        instructions.append((name, operand))
+    return instructions
 
 
 def _compose_version(args: list[Any]) -> str | None:

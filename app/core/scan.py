@@ -19,6 +19,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,9 +119,12 @@ class _Scanner:
         if not self.parallel or workers < 2 or len(jobs) < PARALLEL_THRESHOLD:
             return [_parse_dll(*args) for args in arguments]
         # "spawn" because the GUI calls this from a worker thread, where forking a Qt process is unsafe.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            chunk = max(1, len(arguments) // (workers * 4))
-            return list(pool.map(_parse_dll_args, arguments, chunksize=chunk))
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                chunk = max(1, len(arguments) // (workers * 4))
+                return list(pool.map(_parse_dll_args, arguments, chunksize=chunk))
+        except (OSError, BrokenProcessPool):  # no processes allowed here, or a worker died: do it ourselves
+            return [_parse_dll(*args) for args in arguments]
 
     def _accept(self, path: Path, record: dict[str, Any]) -> None:
         if "error" in record:
