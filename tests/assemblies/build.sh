@@ -4,11 +4,16 @@
 #   bash tests/assemblies/build.sh           rebuild app/sandbox/assemblies/ from scratch
 #   bash tests/assemblies/build.sh --check   rebuild into a temp dir and fail if the
 #                                            committed binaries differ (CI staleness check)
+#   bash tests/assemblies/build.sh --verify  load the committed binaries under Mono
+#                                            (IL verifier on) and compare what they
+#                                            report at run time with expected.json
 #
-# Requires mcs (Debian/Ubuntu: `apt-get install mono-mcs`). Output is
-# byte-for-byte reproducible with mcs 6.8: it writes a zero PE timestamp and
-# derives the module MVID from the content; -deterministic is passed anyway.
-# See tests/assemblies/README.md for the layout and what each mod exercises.
+# Requires mcs (Debian/Ubuntu: `apt-get install mono-mcs`) and a Python with
+# dnfile (the project's .venv is used when present) for the csc-shape pass.
+# Output is byte-for-byte reproducible with mcs 6.8: it writes a zero PE
+# timestamp and derives the module MVID from the content; -deterministic is
+# passed anyway. See tests/assemblies/README.md for the layout and what each
+# mod exercises.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,8 +26,9 @@ mode=build
 case "${1:-}" in
     "") ;;
     --check) mode=check ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: bash tests/assemblies/build.sh [--check]" >&2; exit 2 ;;
+    --verify) mode=verify ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: bash tests/assemblies/build.sh [--check|--verify]" >&2; exit 2 ;;
 esac
 
 if ! command -v "$MCS" >/dev/null 2>&1; then
@@ -33,6 +39,39 @@ fi
 
 STAGE="$(mktemp -d "${TMPDIR:-/tmp}/kappa-assemblies.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT
+
+if [ "$mode" = verify ]; then
+    if ! command -v mono >/dev/null 2>&1; then
+        echo "error: 'mono' was not found (it comes with mono-mcs as mono-runtime)." >&2
+        exit 1
+    fi
+    "$MCS" -noconfig -nologo -r:System.dll -r:System.Core.dll -out:"$STAGE/RuntimeDump.exe" \
+        "$HERE/tools/RuntimeDump.cs"
+    mapfile -t paths < <(python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))))' \
+        "$HERE/expected.json")
+    for rel in "${paths[@]}"; do
+        # One process per file: Mono binds unsigned assemblies by simple name,
+        # so the 4.0 and 4.1 SPTarkov.Server.Core builds cannot share one.
+        if ! mono --verify-all "$STAGE/RuntimeDump.exe" "$OUT" "$rel" >>"$STAGE/dump.jsonl" 2>"$STAGE/err"; then
+            echo "error: runtime dump failed for $rel:" >&2
+            cat "$STAGE/err" >&2
+            exit 1
+        fi
+    done
+    python3 "$HERE/tools/compare_expected.py" "$HERE/expected.json" <"$STAGE/dump.jsonl"
+    exit $?
+fi
+
+PYTHON="${PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+    if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
+fi
+if ! "$PYTHON" -c 'import dnfile' >/dev/null 2>&1; then
+    echo "error: $PYTHON cannot import dnfile (needed by tests/assemblies/csc_shape.py)." >&2
+    echo "       Create the project venv (python3 -m venv .venv && .venv/bin/pip install -e .)" >&2
+    echo "       or point PYTHON= at an interpreter that has dnfile." >&2
+    exit 1
+fi
 
 echo "using $("$MCS" --version)"
 
@@ -104,6 +143,17 @@ compile client/AmmoTools.dll                    library mods/AmmoTools          
 
 echo "preloader patchers:"
 compile patchers/Ravenfall.Prepatch.dll         library mods/Ravenfall.Prepatch       "$CECIL"
+
+# Give the server mods the collection-initialiser IL shape csc emits (dup
+# instead of mcs's temporary local; see csc_shape.py). FleaTweaks.dll is left
+# in mcs shape on purpose so readers are exercised on both shapes.
+echo "csc-shape pass:"
+(cd "$STAGE" && "$PYTHON" "$HERE/csc_shape.py" \
+    server-4.0/LootPulse.Server.dll \
+    server-4.0/LootPulse.Compat.dll \
+    server-4.0/BetterScavKarma.dll \
+    server-4.1/Larkspur.StashSorter.dll \
+    server-4.1/RaidReview.dll)
 
 if [ "$mode" = check ]; then
     if diff -r "$STAGE" "$OUT" >/dev/null 2>&1; then
