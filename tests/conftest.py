@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from app.core.data_dir import DataDir
 from app.sandbox.sample_install import create_sample_install
+
+# Tests write only to temp dirs: no example database, and Hypothesis's own cache in a temp dir.
+settings.register_profile("kappa", database=None)
+settings.load_profile("kappa")
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="kappa-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

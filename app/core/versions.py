@@ -306,7 +306,9 @@ class VersionInterval:
         """
         if not (_above_lower(key, self.lower) and _below_upper(key, self.upper)):
             return False
-        return prerelease_base is None or self.prerelease_bases is None or prerelease_base in self.prerelease_bases
+        if prerelease_base is None or self.prerelease_bases is None:
+            return True
+        return prerelease_base in self.prerelease_bases
 
     def intersect(self, other: VersionInterval) -> VersionInterval | None:
         """The versions in both intervals, or None when no version is in both."""
@@ -340,7 +342,8 @@ class VersionInterval:
         the lower bound, then the first prerelease of each allowed base.
         """
         candidates = [_first_release_from(self.lower)]
-        candidates += [_first_prerelease_from(base, self.lower) for base in sorted(self.prerelease_bases or ())]
+        bases = sorted(self.prerelease_bases or ())
+        candidates += [_first_prerelease_from(base, self.lower) for base in bases]
         found = [c for c in candidates if c is not None and _below_upper(c.precedence_key, self.upper)]
         return min(found) if found else None
 
@@ -399,10 +402,6 @@ def _first_prerelease_from(base: tuple[int, int, int], lower: Bound | None) -> V
     return Version(*base, (*bound.prerelease, 0))
 
 
-def _full_interval() -> VersionInterval:
-    return VersionInterval()
-
-
 @dataclass(frozen=True)
 class VersionConstraint:
     """A parsed constraint: an OR of AND-groups of :class:`Comparator` and, equivalently, a union of
@@ -451,7 +450,7 @@ def _version_point(version: str, dialect: str) -> tuple[Key, tuple[int, int, int
 
 def _intervals_of_group(comparators: Sequence[Comparator], dialect: str) -> list[VersionInterval]:
     """The AND of a comparator group, as a union of non-empty intervals."""
-    pieces = [_full_interval()]
+    pieces = [VersionInterval()]
     for comparator in comparators:
         pieces = [
             joined
@@ -462,7 +461,7 @@ def _intervals_of_group(comparators: Sequence[Comparator], dialect: str) -> list
     if dialect == "npm":
         # node-semver's testSet: a prerelease passes only if some comparator of this same set names a
         # prerelease of the same major.minor.patch.
-        bases = frozenset(c.semver.base for c in comparators if c.semver is not None and c.semver.is_prerelease)
+        bases = frozenset(c.semver.base for c in comparators if c.semver and c.semver.is_prerelease)
         pieces = [VersionInterval(p.lower, p.upper, bases) for p in pieces]
     return [p for p in pieces if not p.is_empty()]
 
@@ -476,11 +475,11 @@ def _join_unchecked(a: VersionInterval, b: VersionInterval) -> VersionInterval |
 
 def _intervals_of_comparator(comparator: Comparator) -> list[VersionInterval]:
     if comparator.op == "*":
-        return [_full_interval()]
+        return [VersionInterval()]
     if comparator.key is None:
         # A composer branch name (dev-foo). Constraint::versionCompare never lets a branch match a numbered
         # version, except through != .
-        return [_full_interval()] if comparator.op == "!=" else []
+        return [VersionInterval()] if comparator.op == "!=" else []
     inclusive = Bound(comparator.version, comparator.key, True, comparator.semver)
     exclusive = Bound(comparator.version, comparator.key, False, comparator.semver)
     if comparator.op == "==":
@@ -572,9 +571,13 @@ _C_ALIAS = re.compile(r"^([^,\s]++) ++as ++([^,\s]++)$", _RE_FLAGS)
 _C_STABILITY_FLAG = re.compile(rf"@(?:{_STABILITIES})$", _RE_FLAGS | re.I)
 _C_BUILD = re.compile(r"^([^,\s+]++)\+[^\s]++$", _RE_FLAGS)
 _C_CLASSICAL = re.compile(rf"^v?(\d{{1,5}})(\.\d++)?(\.\d++)?(\.\d++)?{_MODIFIER}$", _RE_FLAGS | re.I)
-_C_DATE = re.compile(rf"^v?(\d{{4}}(?:[.:-]?\d{{2}}){{1,6}}(?:[.:-]?\d{{1,3}})?){_MODIFIER}$", _RE_FLAGS | re.I)
+_C_DATE = re.compile(
+    rf"^v?(\d{{4}}(?:[.:-]?\d{{2}}){{1,6}}(?:[.:-]?\d{{1,3}})?){_MODIFIER}$", _RE_FLAGS | re.I
+)
 _C_DEV_SUFFIX = re.compile(r"(.*?)[.-]?dev$", _RE_FLAGS | re.I)
-_C_BRANCH = re.compile(r"^v?(\d++)(\.(?:\d++|[xX*]))?(\.(?:\d++|[xX*]))?(\.(?:\d++|[xX*]))?$", _RE_FLAGS | re.I)
+_C_BRANCH = re.compile(
+    r"^v?(\d++)(\.(?:\d++|[xX*]))?(\.(?:\d++|[xX*]))?(\.(?:\d++|[xX*]))?$", _RE_FLAGS | re.I
+)
 _C_STABILITY_OF = re.compile(rf"{_MODIFIER}(?:\+.*)?$", _RE_FLAGS | re.I)
 
 _C_OR_SPLIT = re.compile(r"\s*\|\|?\s*", _RE_FLAGS)
@@ -707,8 +710,8 @@ def _composer_normalize_version(text: str) -> str:
         if version is not None and version.is_prerelease:
             label = ".".join(str(i) for i in version.prerelease)
             raise ValueError(
-                f"invalid version {text!r} for composer: composer cannot parse the prerelease label {label!r} "
-                f"(it only knows {_COMPOSER_LABELS})"
+                f"invalid version {text!r} for composer: composer cannot parse the prerelease label "
+                f"{label!r} (it only knows {_COMPOSER_LABELS})"
             ) from None
         raise ValueError(f"invalid version {text!r} for composer: {error}") from None
     if normalized.startswith("dev-"):
@@ -901,7 +904,8 @@ def _composer_hyphen(constraint: str) -> list[Comparator] | None:
 
     full_upper = not php_empty_but_zero(m[12]) and not php_empty_but_zero(m[13])
     if full_upper or not _php_empty(m[15]) or not _php_empty(m[17]) or not _php_empty(m[18]):
-        return [_composer_comparator(">=", low), _composer_comparator("<=", _composer_normalize(match.group("to")))]
+        high = _composer_normalize(match.group("to"))
+        return [_composer_comparator(">=", low), _composer_comparator("<=", high)]
     # A partial upper bound means "anything starting with it": 1.0 - 2.0 is >=1.0 <2.1.
     _composer_normalize(match.group("to"))  # composer validates it all the same
     high_matches = ("", m[11], m[12], m[13], m[14])
@@ -933,8 +937,10 @@ def _composer_basic(constraint: str, stability_modifier: str | None) -> list[Com
     return [_composer_comparator(op, version)]
 
 
-def _composer_manipulate(matches: Sequence[str | None], position: int, increment: int = 0, pad: str = "0") -> str:
-    """VersionParser::manipulateVersionString: pad the parts after ``position`` and add ``increment`` to it."""
+def _composer_manipulate(
+    matches: Sequence[str | None], position: int, increment: int = 0, pad: str = "0"
+) -> str:
+    """VersionParser::manipulateVersionString: pad the parts after ``position``, add ``increment`` to it."""
     parts = list(matches[1:5])
     for index in range(4, 0, -1):
         if index > position:
@@ -974,7 +980,8 @@ def _composer_contiguous(left: list[Comparator] | Comparator, right: list[Compar
         return False
     left0, left1, right0, right1 = str(left[0]), str(left[1]), str(right[0]), str(right[1])
     return (
-        left0.startswith(">=") and left1.startswith("<") and right0.startswith(">=") and right1.startswith("<")
+        left0.startswith(">=") and left1.startswith("<")
+        and right0.startswith(">=") and right1.startswith("<")
         and left1[2:] == right0[3:]
     )
 
