@@ -41,8 +41,9 @@ def build_install(root: Path, server_mods: int, plugins: int) -> list[Path]:
         folder = root / f"BepInEx/plugins/Plugin{index:03d}"
         folder.mkdir(parents=True)
         shutil.copyfile(source, folder / source.name)
-    return sorted(p for p in (root / "SPT/user/mods").rglob("*.dll")) + sorted(
-        p for p in (root / "BepInEx").rglob("*.dll") if "plugins/spt" not in p.as_posix())
+    scanned = [*(root / "SPT/user/mods").rglob("*.dll"), *(root / "BepInEx/patchers").rglob("*.dll"),
+               *(p for p in (root / "BepInEx/plugins").rglob("*.dll") if "plugins/spt" not in p.as_posix())]
+    return sorted(scanned)
 
 
 def read_floor(files: list[Path]) -> float:
@@ -52,9 +53,9 @@ def read_floor(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def timed_scan(root: Path, cache_file: Path) -> tuple[float, int, int]:
+def timed_scan(root: Path, cache_file: Path | None, parallel: bool = True) -> tuple[float, int, int]:
     start = time.perf_counter()
-    result = scan_install(open_install(root), ScanCache(cache_file))
+    result = scan_install(open_install(root), ScanCache(cache_file), parallel=parallel)
     return time.perf_counter() - start, len(result.mods), result.files_read
 
 
@@ -68,20 +69,22 @@ def main() -> None:
         root = Path(temp) / "SPT"
         files = build_install(root, options.mods, options.plugins)
         read_floor(files)  # warm the OS file cache for every measurement alike
-        floors, colds, warms = [], [], []
+        floors, colds, serials, warms = [], [], [], []
         for run in range(options.repeat):
             cache_file = Path(temp) / f"cache-{run}.json"
             floors.append(read_floor(files))
             cold, mods, read = timed_scan(root, cache_file)
             warm, _, reread = timed_scan(root, cache_file)
             assert reread == 0, "the warm scan must not parse anything"
+            serials.append(timed_scan(root, None, parallel=False)[0])
             colds.append(cold)
             warms.append(warm)
-        floor, cold, warm = (statistics.median(v) for v in (floors, colds, warms))
+        floor, cold, serial, warm = (statistics.median(v) for v in (floors, colds, serials, warms))
         print(f"install: {options.mods} server mods + {options.plugins} plugin folders, {len(files)} DLLs, "
               f"{mods} mods listed, {read} files parsed cold; median of {options.repeat} runs")
         print(f"floor (read every file's bytes): {floor * 1000:8.1f} ms")
         print(f"cold scan (empty scan cache):    {cold * 1000:8.1f} ms   {cold / floor:6.1f} x floor")
+        print(f"cold scan in one process:        {serial * 1000:8.1f} ms   {serial / floor:6.1f} x floor")
         print(f"warm scan (cache filled):        {warm * 1000:8.1f} ms   {warm / floor:6.1f} x floor")
 
 
