@@ -60,11 +60,11 @@ class _Scanner:
     def run(self) -> ScanResult:
         server_folders = list(self._server_folders())
         plugin_files = list(self._client_files())
+        # Patchers carry no plugin attribute, so their version comes from the file's version resource.
+        to_read = [(file.path, file.is_patcher_dir) for file in plugin_files]
         if self.install.layout != LAYOUT_3X:
-            dlls = [dll for folder in server_folders for dll in folder.dlls]
-            self._read_assemblies([*dlls, *[(f.path, f.is_patcher_dir) for f in plugin_files]])
-        else:
-            self._read_assemblies([(f.path, f.is_patcher_dir) for f in plugin_files])
+            to_read += [(dll, False) for folder in server_folders for dll in folder.dlls]
+        self._read_assemblies(to_read)
         mods = [*self._server_mods(server_folders), *self._client_mods(plugin_files)]
         mods.sort(key=lambda m: (m.kind != "server", m.path.lower(), m.guid.lower()))
         self.cache.forget_missing(self.seen, self.install.root)
@@ -144,10 +144,10 @@ class _Scanner:
         if not folder.dlls:
             self.problem(folder.path, _why_no_server_dll(folder.path))
             return None
-        found = [(dll, meta) for dll, _ in folder.dlls if dll in self.assemblies
+        found = [(dll, meta) for dll in folder.dlls if dll in self.assemblies
                  for meta in self.assemblies[dll].server_mods]
         if not found:
-            if any(dll in self.assemblies for dll, _ in folder.dlls):
+            if any(dll in self.assemblies for dll in folder.dlls):
                 self.problem(folder.path, "no server-mod metadata found: none of the DLLs at the top of this "
                                           "folder has a class based on AbstractModMetadata or IModMetadata")
             return None
@@ -238,7 +238,7 @@ class _Scanner:
 class _ServerFolder:
     path: Path
     enabled: bool
-    dlls: list[tuple[Path, bool]]  # (dll, wants version resource)
+    dlls: list[Path]  # only those at the top of the folder: the server loads no others
 
 
 @dataclass(frozen=True)
@@ -277,9 +277,8 @@ def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:
         return []
 
 
-def _top_level_dlls(folder: Path) -> list[tuple[Path, bool]]:
-    return [(Path(e.path), False) for e in _sorted_entries(folder)
-            if e.name.lower().endswith(".dll") and e.is_file()]
+def _top_level_dlls(folder: Path) -> list[Path]:
+    return [Path(e.path) for e in _sorted_entries(folder) if e.name.lower().endswith(".dll") and e.is_file()]
 
 
 def _walk_files(folder: Path, skip_dir: Path | None) -> Iterator[Path]:
