@@ -185,10 +185,8 @@ class _Scanner:
         )
 
     def _package_json_mod(self, folder: _ServerFolder) -> InstalledMod | None:
-        manifest = folder.path / "package.json"
-        self.seen.add(str(manifest))
         try:
-            package = _read_package_json(manifest)
+            package = _read_package_json(folder.path / "package.json")
         except ValueError as exc:
             self.problem(folder.path, str(exc))
             return None

@@ -55,7 +55,7 @@ class ScanCache:
 
     def forget_missing(self, seen: set[str], under: Path) -> None:
         """Drop entries for files below `under` that the scan no longer found."""
-        prefix = str(under)
+        prefix = str(under).rstrip(os.sep) + os.sep  # "/games/SPT" must not claim "/games/SPT-old"
         stale = [key for key in self._entries if key.startswith(prefix) and key not in seen]
         for key in stale:
             del self._entries[key]

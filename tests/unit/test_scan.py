@@ -155,3 +155,13 @@ def test_the_scan_changes_nothing_in_the_install(tmp_path: Path, data_dir: DataD
     before = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
     scan_install(open_install(root), ScanCache(data_dir.scan_cache_file))
     assert {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")} == before
+
+
+def test_one_cache_serves_several_installs_side_by_side(tmp_path: Path, data_dir: DataDir) -> None:
+    first = open_install(create_sample_install(tmp_path / "SPT", "4.0"))
+    second = open_install(create_sample_install(tmp_path / "SPT-old", "4.1"))
+    scan_install(first, ScanCache(data_dir.scan_cache_file))
+    scan_install(second, ScanCache(data_dir.scan_cache_file))
+    # Scanning "SPT" again must not forget what was read in "SPT-old" (a path prefix of it).
+    assert scan_install(first, ScanCache(data_dir.scan_cache_file)).files_read == 0
+    assert scan_install(second, ScanCache(data_dir.scan_cache_file)).files_read == 0
