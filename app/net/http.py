@@ -266,7 +266,8 @@ class ApiClient:
 
     async def _request_at(self, base_url: str, method: str, path: str, params: Params | None,
                           body: Any) -> JsonResponse:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        # The token belongs to the primary server; a mirror is somebody else and never sees it.
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token and base_url == self.primary else {}
         attempt = rate_limited = 0
         while True:
             if self.limiter is not None:

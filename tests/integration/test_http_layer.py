@@ -204,3 +204,13 @@ def test_retry_delays_grow_with_jitter() -> None:
     policy = RetryPolicy(backoff=1.0, max_backoff=8.0, jitter=lambda low, high: low)
     assert [policy.delay(n) for n in range(1, 5)] == [0.5, 1.0, 2.0, 4.0]
 
+
+
+def test_the_token_never_goes_to_a_mirror() -> None:
+    with ScriptedServer(Answer(500, b"down")) as primary, ScriptedServer() as mirror:
+        api = _api(primary.url, mirror.url, retry=RetryPolicy(attempts=1))
+        api.token = "secret-token"
+        answer = asyncio.run(_get(api))
+    assert answer.base_url == mirror.url
+    assert primary.seen[0].headers["Authorization"] == "Bearer secret-token"
+    assert "Authorization" not in mirror.seen[0].headers
