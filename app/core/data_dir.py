@@ -27,6 +27,10 @@ class DataDir:
         return self.root / "cache" / "scan.json"
 
     @property
+    def http_cache_file(self) -> Path:
+        return self.root / "cache" / "http.sqlite3"
+
+    @property
     def demo_root(self) -> Path:
         """Where `kappa --demo` builds its sample SPT install."""
         return self.root / "demo" / "SPT-4.0"
