@@ -1,0 +1,413 @@
+"""`LocalForge`: the Forge API v0 and its download routes over a real socket on 127.0.0.1.
+
+One `ThreadingHTTPServer` in a background thread serves three things, like the real site does:
+``/api/v0/...`` (the JSON API, behind the edge rate limiter), ``/mod/download/{id}/{slug}/{version}`` (the web
+route that redirects to the file host, 5 per minute per mod) and ``/files/<archive>`` (the "file host", with
+HEAD and byte ranges). Tests steer it at run time: switch `shape`, change the rate limit, inject failures,
+and read back every request it saw.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from email.message import Message
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from app.sandbox.forge.api import UNAUTHENTICATED, ApiRequest, ApiResult, ForgeApi
+from app.sandbox.forge.archives import CONTENT_TYPES, build_archives
+from app.sandbox.forge.catalogue import Catalogue, default_catalogue
+from app.sandbox.forge.query import ApiError, parse_php_query
+from app.sandbox.forge.ratelimit import DEFAULT_EDGE_LIMITS, DownloadLimiter, EdgeLimiter, RateLimitRule
+from app.sandbox.forge.resources import Render
+from app.sandbox.forge.rules import View
+
+SHAPES = ("new", "old")
+RATE_LIMITED_BODY = (b'{"success":false,"code":"RATE_LIMITED","message":"Too many requests. Retry after the number '
+                     b'of seconds in the Retry-After header."}')
+_PRIVATE = "no-cache, private"
+_DOWNLOAD = re.compile(r"^/mod/download/(\d+)/([^/]+)/([^/]+)$")
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    time: float  # time.monotonic() when the request arrived
+    method: str
+    path: str
+    query: str  # raw query string
+    status: int
+
+
+@dataclass
+class _Failure:
+    status: int
+    body: bytes | None
+    delay: float
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    delay: float = 0.0
+    cut_after: int | None = None  # close the connection after this many body bytes (a broken download)
+
+
+class LocalForge:
+    """A faithful local Forge. Usable as a context manager; `start()` returns self."""
+
+    def __init__(self, catalogue: Catalogue | None = None, *, port: int = 0, shape: str = "new",
+                 rate_limit: RateLimitRule | list[tuple[int, float, float]] | None = DEFAULT_EDGE_LIMITS,
+                 require_token: bool = False, archive_dir: Path | None = None) -> None:
+        self.catalogue = catalogue if catalogue is not None else default_catalogue()
+        self.shape = shape
+        self.require_token = require_token
+        self._port = port
+        self._archive_dir = Path(archive_dir) if archive_dir is not None else None
+        self._temp_dir: Path | None = None
+        self._lock = threading.Lock()
+        self._requests: list[RequestRecord] = []
+        self._limiter = EdgeLimiter(_rule(rate_limit))
+        self._downloads = DownloadLimiter()
+        self._failures: deque[_Failure] = deque()
+        self._cuts: deque[int] = deque()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.api = ForgeApi(self.catalogue, self._render)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    def start(self) -> LocalForge:
+        if self._server is not None:
+            raise RuntimeError("this LocalForge is already running")
+        if self._archive_dir is None:
+            self._temp_dir = Path(tempfile.mkdtemp(prefix="kappa-forge-"))
+        build_archives(self.catalogue, self.archive_dir)
+        self._stopping.clear()
+        server = _Server(("127.0.0.1", self._port), _Handler)
+        server.forge = self
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                                        name=f"local-forge:{server.server_address[1]}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()  # wakes handlers sleeping in an injected delay
+        # serve_forever notices the shutdown request at its next poll (every 10 ms).
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+    def __enter__(self) -> LocalForge:
+        return self.start() if self._server is None else self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the LocalForge is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/api/v0"
+
+    @property
+    def archive_dir(self) -> Path:
+        directory = self._archive_dir or self._temp_dir
+        if directory is None:
+            raise RuntimeError("archives are built by start()")
+        return directory
+
+    # -- run-time controls ---------------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> str:
+        return self._shape
+
+    @shape.setter
+    def shape(self, value: str) -> None:
+        if value not in SHAPES:
+            raise ValueError(f"shape must be 'new' or 'old', not {value!r}")
+        self._shape = value
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request so far, in arrival order (a snapshot)."""
+        with self._lock:
+            return list(self._requests)
+
+    def reset_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def set_rate_limit(self, rule: RateLimitRule | list[tuple[int, float, float]] | None) -> None:
+        """Replace the edge limits (and forget past hits); None turns limiting off."""
+        self._limiter = EdgeLimiter(_rule(rule))
+
+    def fail_next(self, count: int, status: int = 500, *, body: bytes | None = None, delay: float = 0.0) -> None:
+        """Make the next `count` API requests answer `status` (or the raw `body`), after `delay` seconds."""
+        with self._lock:
+            self._failures.extend(_Failure(status, body, delay) for _ in range(count))
+
+    def interrupt_next_download(self, count: int = 1, after_bytes: int = 1024) -> None:
+        """Make the next `count` GETs of an archive drop the connection after `after_bytes` body bytes."""
+        with self._lock:
+            self._cuts.extend([after_bytes] * count)
+
+    # -- request handling (called from handler threads) ----------------------------------------------------
+
+    def _render(self) -> Render:
+        return Render(self.catalogue, self.root_url, self.shape)
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._requests.append(record)
+
+    def _respond(self, method: str, target: str, headers: Message, body: bytes, client: str) -> _Response:
+        split = urlsplit(target)
+        path = unquote(split.path)
+        if path == "/api/v0" or path.startswith("/api/v0/"):
+            return self._api(ApiRequest(method, path[len("/api/v0"):] or "/", split.query, headers, body, client))
+        download = _DOWNLOAD.match(path)
+        if download and method in ("GET", "HEAD"):
+            return self._download(int(download.group(1)), download.group(3), client)
+        if path.startswith("/files/") and method in ("GET", "HEAD"):
+            return self._file(path[len("/files/"):], method, headers)
+        if path.startswith("/landing/") and method in ("GET", "HEAD"):
+            return _html(200, "Download", "<p>Your download will start after you complete the captcha.</p>")
+        return _html(404, "Not Found", "<h1>404 | Not Found</h1>")
+
+    def _api(self, request: ApiRequest) -> _Response:
+        match, route = self._route(request)
+        if route is None or route.handler.__name__ != "ping":
+            retry_after = self._limiter.check()
+            if retry_after is not None:
+                return _Response(429, RATE_LIMITED_BODY, [("Content-Type", "application/json"),
+                                                          ("Retry-After", str(retry_after)),
+                                                          ("Cache-Control", _PRIVATE)])
+        failure = self._next_failure()
+        if failure is not None:
+            return _failure_response(failure)
+        if route is None or match is None:
+            status = 405 if match is not None else 404
+            error = ApiError(status, "NOT_FOUND", "Resource not found.") if status == 404 else ApiError(
+                405, "UNEXPECTED_ERROR", f"The {request.method} method is not supported for this route.")
+            return _json(error.status, error.body(), None)
+        try:
+            return self._call(request, route, match)
+        except ApiError as error:
+            return _json(error.status, error.body(), None, retry_after=60 if error.status == 429 else None)
+        except Exception:  # the real handler hides exceptions behind a generic 500
+            return _json(500, {"success": False, "code": "SERVER_ERROR", "message": "An unexpected error occurred."},
+                         None)
+
+    def _route(self, request: ApiRequest) -> tuple[re.Match[str] | None, Any]:
+        method = "GET" if request.method == "HEAD" else request.method
+        path_matched = None
+        for route in self.api.routes:
+            match = route.pattern.match(request.path)
+            if match is None:
+                continue
+            if route.method == method:
+                return match, route
+            path_matched = match
+        return path_matched, None
+
+    def _call(self, request: ApiRequest, route: Any, match: re.Match[str]) -> _Response:
+        request.params, request.pairs = parse_php_query(request.query)
+        request.auth = self.api.auth.token_for(request.headers.get("Authorization"))
+        if request.auth is None and (route.needs_user or (self.require_token and not route.open_without_token)):
+            raise UNAUTHENTICATED
+        result: ApiResult = route.handler(request, match)
+        cache = None if route.needs_user or route.method != "GET" else result.cache
+        return _json(result.status, result.document, cache)
+
+    def _next_failure(self) -> _Failure | None:
+        with self._lock:
+            return self._failures.popleft() if self._failures else None
+
+    def _download(self, mod_id: int, version_text: str, client: str) -> _Response:
+        view = View(self.catalogue)
+        mod = self.catalogue.mod_by_id.get(mod_id)
+        version = None
+        if mod is not None and view.mod_public(mod):
+            version = next((v for v in mod.versions if v.version == version_text and view.version_public(v)), None)
+        if mod is None or version is None:
+            return _html(404, "Not Found", "<h1>404 | Not Found</h1>")
+        if not self._downloads.allow(client, mod_id):
+            return _html(429, "Too Many Requests", "<h1>429 | Too Many Requests</h1>")
+        with self._lock:
+            version.downloads += 1
+        target = self._render().external_link(mod, version)
+        response = _html(307, "Redirecting", f'<p>Redirecting to <a href="{target}">{target}</a>.</p>')
+        response.headers.append(("Location", target))
+        return response
+
+    def _file(self, name: str, method: str, headers: Message) -> _Response:
+        path = self.archive_dir / name
+        if "/" in name or path.suffix not in CONTENT_TYPES or not path.is_file():
+            return _html(404, "Not Found", "<h1>404 | Not Found</h1>")
+        data = path.read_bytes()
+        base = [("Content-Type", CONTENT_TYPES[path.suffix]),
+                ("Accept-Ranges", "bytes"), ("Content-Disposition", f'attachment; filename="{name}"'),
+                ("Last-Modified", "Thu, 01 Jan 2026 00:00:00 GMT"), ("ETag", f'"{len(data):x}-{zlib.crc32(data):08x}"')]
+        response = _ranged(data, headers.get("Range"), base)
+        if method == "GET" and response.status in (200, 206):
+            with self._lock:
+                response.cut_after = self._cuts.popleft() if self._cuts else None
+        return response
+
+
+def _rule(rule: RateLimitRule | list[tuple[int, float, float]] | None) -> RateLimitRule | None:
+    return rule if rule is None or isinstance(rule, RateLimitRule) else RateLimitRule(rule)
+
+
+def _ranged(data: bytes, header: str | None, base: list[tuple[str, str]]) -> _Response:
+    """A single byte range (RFC 9110 14.1); several ranges or a malformed header get the whole file."""
+    size = len(data)
+    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
+    if match is None or match.group(1) == match.group(2) == "":
+        return _Response(200, data, [*base, ("Content-Length", str(size))])
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return _Response(416, b"", [*base, ("Content-Range", f"bytes */{size}"), ("Content-Length", "0")])
+    chunk = data[start:end + 1]
+    return _Response(206, chunk, [*base, ("Content-Range", f"bytes {start}-{end}/{size}"),
+                                  ("Content-Length", str(len(chunk)))])
+
+
+def encode_json(document: Any) -> bytes:
+    """PHP's json_encode defaults, as Laravel uses them: compact, ASCII-only, and '/' escaped as '\\/'."""
+    return json.dumps(document, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode()
+
+
+def _json(status: int, document: Any, cache: int | None, retry_after: int | None = None) -> _Response:
+    headers = [("Content-Type", "application/json"),
+               ("Cache-Control", _PRIVATE if cache is None or status >= 400 else f"public, max-age={cache}")]
+    if retry_after is not None:
+        headers.append(("Retry-After", str(retry_after)))
+    return _Response(status, encode_json(document), headers)
+
+
+def _html(status: int, title: str, content: str) -> _Response:
+    page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body>{content}</body></html>"
+    return _Response(status, page.encode(), [("Content-Type", "text/html; charset=UTF-8"),
+                                             ("Cache-Control", _PRIVATE)])
+
+
+def _failure_response(failure: _Failure) -> _Response:
+    if failure.body is not None:
+        return _Response(failure.status, failure.body, [("Content-Type", "application/json")], failure.delay)
+    message = "An unexpected error occurred." if failure.status == 500 else HTTPStatus(failure.status).phrase
+    response = _json(failure.status, {"success": False, "code": "SERVER_ERROR", "message": message}, None)
+    response.delay = failure.delay
+    return response
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    forge: LocalForge
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients get from the real site
+    disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle would hold the second ~40 ms
+    server_version = "cloudflare"
+    sys_version = ""
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests and the demo do not want a line per request on stderr
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        arrived = time.monotonic()
+        forge = self.server.forge
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            response = forge._respond(method, self.path, self.headers, body, self.client_address[0])
+        except Exception:  # a bug here must still answer, or the client would hang until its timeout
+            response = _json(500, {"success": False, "code": "SERVER_ERROR",
+                                   "message": "An unexpected error occurred."}, None)
+        forge._record(RequestRecord(arrived, method, urlsplit(self.path).path, urlsplit(self.path).query,
+                                    response.status))
+        if response.delay > 0 and forge._stopping.wait(response.delay):
+            self.close_connection = True
+            return
+        try:
+            self._send(method, response)
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout fired during a delay)
+
+    def _send(self, method: str, response: _Response) -> None:
+        self.send_response(response.status)
+        names = {name.lower() for name, _ in response.headers}
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if "content-length" not in names:
+            self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if method == "HEAD":
+            return
+        if response.cut_after is not None:
+            self.wfile.write(response.body[:response.cut_after])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(response.body)
