@@ -23,4 +23,7 @@ def event_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     for task in asyncio.all_tasks(loop):
         task.cancel()
     executor.shutdown(wait=True)
+    # qasync marked this thread as running the loop for good; undo it, so later tests may call asyncio.run().
+    asyncio.events._set_running_loop(None)
+    loop._after_run_forever()
     asyncio.set_event_loop(None)
