@@ -18,7 +18,7 @@ from app.core.settings import SettingsStore
 from app.net.forge import ForgeClient, ResponseSource
 from app.net.forge_models import Mod, ModFilters, ModVersion
 from app.services.forge_session import ForgeSession
-from app.services.update_check import CheckReport, UpdateChecker
+from app.services.update_check import CheckedMod, CheckReport, UpdateChecker
 
 STATUS_WORDS = {
     "update_available": "update available",
@@ -26,6 +26,11 @@ STATUS_WORDS = {
     "up_to_date": "up to date",
     "incompatible": "no version for this SPT",
     "not_on_forge": "not on the Forge",
+}
+BLOCK_REASONS = {
+    "dependency_constraint_violation": "another installed mod does not accept it",
+    "missing_dependency": "it needs a mod that has no version for this SPT",
+    "chain_dependency_conflict": "its dependencies need versions that cannot all be met",
 }
 
 
@@ -97,8 +102,8 @@ def format_check(report: CheckReport) -> str:
     notes = []
     for mod in report.mods:
         latest = mod.latest or ""
-        if mod.status == "blocked" and mod.blocked_by:
-            latest += " (needs " + ", ".join(f"{b.guid} {b.constraint}" for b in mod.blocked_by) + ")"
+        if mod.status == "blocked":
+            latest += f" ({_why_blocked(mod)})"
         rows.append((mod.name, mod.installed, STATUS_WORDS[mod.status], latest,
                      str(mod.forge_id) if mod.forge_id is not None else ""))
         if mod.matched_by == "name":
@@ -117,6 +122,12 @@ def format_check(report: CheckReport) -> str:
     if notes:
         lines += ["", *notes]
     return "\n".join(lines) + "\n"
+
+
+def _why_blocked(mod: CheckedMod) -> str:
+    if mod.blocked_by:
+        return "held back by " + ", ".join(f"{b.guid}, which wants {b.constraint}" for b in mod.blocked_by)
+    return BLOCK_REASONS.get(mod.block_reason or "", "the Forge holds it back")
 
 
 # -- kappa forge search / show / versions

@@ -114,6 +114,16 @@ def best_name_match(name: str, candidates: Iterable[NameCandidate]) -> NameMatch
     return best
 
 
+def search_phrases(name: str) -> list[str]:
+    """What to type into the Forge's search for an installed name: as written, then with its words split.
+
+    "QuestingBots" finds nothing where the Forge says "Questing Bots"; "SPT-Realism" should also try "Realism".
+    """
+    words = re.findall(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|\d+", name)
+    split = " ".join(word for word in words if word.lower() not in _NOISE_WORDS)
+    return [phrase for phrase in dict.fromkeys((name.strip(), split)) if phrase]
+
+
 def _similarity(a: str, b: str) -> float:
     if not a or not b:
         return 0.0

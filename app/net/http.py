@@ -206,7 +206,8 @@ class ApiClient:
 
     def __init__(self, base_urls: Sequence[str], *, client: httpx.AsyncClient, limiter: RateLimiter | None = None,
                  cache: ResponseCache | None = None, token: str | None = None,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.monotonic, down_for: float = 60.0) -> None:
         if not base_urls:
             raise ValueError("at least one base URL is needed")
         self.base_urls = [url.rstrip("/") for url in base_urls]
@@ -216,6 +217,9 @@ class ApiClient:
         self.token = token
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
+        self.clock = clock
+        self.down_for = down_for
+        self._down: dict[str, tuple[float, str]] = {}  # base URL -> (skip it until, why)
         self.requests_sent = 0
 
     @property
@@ -258,10 +262,18 @@ class ApiClient:
                        body: Any = None) -> JsonResponse:
         failures: list[str] = []
         for base_url in self.base_urls:
+            known_down = self._down.get(base_url)
+            if known_down is not None and self.clock() < known_down[0]:
+                failures.append(f"{base_url} ({known_down[1]})")
+                continue  # retried a moment ago in vain: do not make every later request wait again
             try:
-                return await self._request_at(base_url, method, path, params, body)
+                response = await self._request_at(base_url, method, path, params, body)
             except _BaseUnreachable as unreachable:
+                self._down[base_url] = (self.clock() + self.down_for, unreachable.reason)
                 failures.append(f"{unreachable.base_url} ({unreachable.reason})")
+                continue
+            self._down.pop(base_url, None)
+            return response
         raise NetworkError("could not reach " + " nor ".join(failures))
 
     async def _request_at(self, base_url: str, method: str, path: str, params: Params | None,

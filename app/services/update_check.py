@@ -27,6 +27,7 @@ from app.core.forge_matching import (
     best_name_match,
     group_installed,
     match_forge_version,
+    search_phrases,
 )
 from app.core.mods import ScanResult
 from app.core.versions import parse_version, satisfies
@@ -163,17 +164,20 @@ class UpdateChecker:
                 await self._match_by_name(candidate)
 
     async def _match_by_name(self, candidate: _Candidate) -> None:
-        result = await self.forge.mods(query=candidate.group.name, per_page=NAME_SEARCH_RESULTS)
-        self.sources.append(result.source)
-        match = best_name_match(candidate.group.name, (
-            NameCandidate(mod.id, mod.name or "", mod.slug or "", mod.guid) for mod in result.data.items))
-        if match is None:
-            return
-        if match.is_confident:
-            candidate.forge_id, candidate.matched_by, candidate.confidence = (
-                match.candidate.forge_id, "name", match.confidence)
-        else:
-            candidate.suggestion = match
+        """Search the Forge for the installed name; a confident match is used, a doubtful one only suggested."""
+        best: NameMatch | None = None
+        for phrase in search_phrases(candidate.group.name):
+            result = await self.forge.mods(ModFilters(include_legacy=True), query=phrase, per_page=NAME_SEARCH_RESULTS)
+            self.sources.append(result.source)
+            match = best_name_match(candidate.group.name, (
+                NameCandidate(mod.id, mod.name or "", mod.slug or "", mod.guid) for mod in result.data.items))
+            if match is not None and (best is None or match.confidence > best.confidence):
+                best = match
+            if best is not None and best.is_confident:
+                candidate.forge_id, candidate.matched_by, candidate.confidence = (
+                    best.candidate.forge_id, "name", best.confidence)
+                return
+        candidate.suggestion = best
 
     async def _find_forge_versions(self, candidates: Iterable[_Candidate]) -> None:
         """The Forge's own string for each installed release (or None when the Forge does not have it)."""

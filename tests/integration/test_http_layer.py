@@ -214,3 +214,32 @@ def test_the_token_never_goes_to_a_mirror() -> None:
     assert answer.base_url == mirror.url
     assert primary.seen[0].headers["Authorization"] == "Bearer secret-token"
     assert "Authorization" not in mirror.seen[0].headers
+
+
+def test_an_unreachable_server_is_skipped_for_a_while_after_retries_failed() -> None:
+    async def scenario(api: ApiClient) -> list[str]:
+        messages = []
+        async with api.client:
+            for _ in range(3):
+                try:
+                    await api.get("/ping")
+                except NetworkError as error:
+                    messages.append(str(error))
+        return messages
+
+    api = _api(_closed_port_url(), retry=RetryPolicy(attempts=3, backoff=0.01))
+    messages = asyncio.run(scenario(api))
+    assert len(messages) == 3 and len(set(messages)) == 1
+    assert api.requests_sent == 3  # the first call tried three times; the next two did not try again
+
+
+def test_a_server_back_up_is_used_again_after_the_pause() -> None:
+    now = [0.0]
+    with ScriptedServer() as server:
+        api = ApiClient([server.url], client=create_client(), retry=RetryPolicy(attempts=1), clock=lambda: now[0])
+        api._down[server.url] = (30.0, "was down")
+        with pytest.raises(NetworkError, match="was down"):
+            asyncio.run(_get(api))
+        now[0] = 31.0
+        api.client = create_client()
+        assert asyncio.run(_get(api)).status == 200
