@@ -241,3 +241,21 @@ def test_forge_settings_keep_the_token_in_the_keyring(
     assert "tok-123" not in (data_dir.root / "settings.json").read_text()
     code, _, err = _run(capsys, "forge", "settings", "--url", "not a url", "--data-dir", str(data_dir.root))
     assert code == 1 and "not an http(s) URL" in err
+
+
+def test_installed_versions_written_differently_from_the_forge_give_no_false_update(
+    tmp_path: Path, local_forge: LocalForge, data_dir: DataDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = create_sample_install(tmp_path / "game", "3.x")
+    for folder, version in (("BigBrain", "1.3.2.0"), ("SAIN", "v3.2.2"), ("QuestingBots", "0.10")):
+        manifest = root / ("user/mods.disabled" if folder == "QuestingBots" else "user/mods") / folder / "package.json"
+        package = json.loads(manifest.read_text())
+        manifest.write_text(json.dumps({**package, "version": version}))
+    code, report, err = _check(capsys, local_forge, root, data_dir)
+    assert code == 0, err
+    statuses = _by_guid(report)
+    assert statuses["BigBrain"][:2] == ("up_to_date", "1.3.2")  # four-part DLL-style 1.3.2.0 is 1.3.2
+    assert statuses["SAIN"][:2] == ("up_to_date", "3.2.2")  # v-prefixed
+    assert statuses["QuestingBots"][:2] == ("update_available", "0.10.4")  # 0.10 is 0.10.0, an older release
+    installed = {m["guid"]: m["installed"] for m in report["mods"]}
+    assert installed["BigBrain"] == "1.3.2.0"  # the report shows what is installed, as written
