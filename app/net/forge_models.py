@@ -249,15 +249,10 @@ class ModVersion(Downloadable):
         return self.spt_version_constraint == ""
 
 
-class Mod(ForgeModel):
-    """A mod (`/mods`, `/mod/{id}`). `description` is only sent by `/mod/{id}`.
-
-    `versions` (include=versions) holds at most the 10 latest versions (the docs say 6); use `mod_versions` for all.
-    Includes that were not requested are None; `owner` and `additional_authors` always come.
-    """
+class Listing(ForgeModel):
+    """What mods and addons share: identity, authorship, links and flags."""
 
     id: int
-    hub_id: int | None = None
     guid: str | None = None
     name: str | None = None
     slug: str | None = None
@@ -265,26 +260,36 @@ class Mod(ForgeModel):
     description: str | None = None
     thumbnail: str | None = None
     downloads: int | None = None
-    favourites_count: int | None = None
     owner: User | None = None
     additional_authors: list[User] = Field(default_factory=list,
                                            validation_alias=AliasChoices("additional_authors", "authors"))
     source_code_links: list[SourceCodeLink] | None = None
     detail_url: str | None = None
-    fika_compatibility: FikaFlag | None = None
-    featured: bool | None = None
     contains_ads: bool | None = None
     contains_ai_content: bool | None = None
     custom_ai_disclosure: str | None = None
+    license: License | None = None
+    published_at: Timestamp = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+
+
+class Mod(Listing):
+    """A mod (`/mods`, `/mod/{id}`). `description` is only sent by `/mod/{id}`.
+
+    `versions` (include=versions) holds at most the 10 latest versions (the docs say 6); use `mod_versions` for all.
+    Includes that were not requested are None; `owner` and `additional_authors` always come.
+    """
+
+    hub_id: int | None = None
+    favourites_count: int | None = None
+    fika_compatibility: FikaFlag | None = None
+    featured: bool | None = None
     shows_profile_binding_notice: bool | None = None
     cheat_notice: bool | None = None
     category_id: int | None = None
     category: ModCategory | None = None
-    license: License | None = None
     versions: list[ModVersion] | None = None
-    published_at: Timestamp = None
-    created_at: Timestamp = None
-    updated_at: Timestamp = None
 
 
 class FileTree(ForgeModel):
@@ -313,34 +318,14 @@ class AddonVersion(ForgeModel):
     virus_total_links: list[VirusTotalLink] | None = None
 
 
-class Addon(ForgeModel):
+class Addon(Listing):
     """Content published against a parent mod (`mod_id`); `is_detached` when the parent link was cut."""
 
-    id: int
-    guid: str | None = None
-    name: str | None = None
-    slug: str | None = None
-    teaser: str | None = None
-    description: str | None = None
-    thumbnail: str | None = None
-    downloads: int | None = None
-    owner: User | None = None
-    additional_authors: list[User] = Field(default_factory=list,
-                                           validation_alias=AliasChoices("additional_authors", "authors"))
-    source_code_links: list[SourceCodeLink] | None = None
-    detail_url: str | None = None
-    contains_ads: bool | None = None
-    contains_ai_content: bool | None = None
-    custom_ai_disclosure: str | None = None
     mod_id: int | None = None
     is_detached: bool | None = None
     mod: Mod | None = None
-    license: License | None = None
     versions: list[AddonVersion] | None = None
     latest_version: AddonVersion | None = None
-    published_at: Timestamp = None
-    created_at: Timestamp = None
-    updated_at: Timestamp = None
 
 
 # --- SPT versions (§1.12) -----------------------------------------------------------------------------------------
