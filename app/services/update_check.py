@@ -15,7 +15,8 @@ Every GET goes through the HTTP layer's cache and limiter, so a repeated check w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -156,12 +157,14 @@ class UpdateChecker:
             result = await self.forge.mods(filters, per_page=GUID_CHUNK)
             self.sources.append(result.source)
             by_guid.update({mod.guid.lower(): mod.id for mod in result.data.items if mod.guid})
+        by_name = []
         for candidate in unknown:
             forge_id = by_guid.get(candidate.group.key)
             if forge_id is not None:
                 candidate.forge_id, candidate.matched_by = forge_id, "guid"
             else:
-                await self._match_by_name(candidate)
+                by_name.append(candidate)
+        await _bounded(self._match_by_name(candidate) for candidate in by_name)
 
     async def _match_by_name(self, candidate: _Candidate) -> None:
         """Search the Forge for the installed name; a confident match is used, a doubtful one only suggested."""
@@ -181,19 +184,21 @@ class UpdateChecker:
 
     async def _find_forge_versions(self, candidates: Iterable[_Candidate]) -> None:
         """The Forge's own string for each installed release (or None when the Forge does not have it)."""
-        for candidate in candidates:
-            assert candidate.forge_id is not None
-            iterator = self.forge.iter_mod_versions(candidate.forge_id, include=())
-            try:
-                async for version in iterator:
-                    candidate.versions.append(version)
-            except ForgeNotFound:
-                candidate.forge_id = None  # the mod exists but shows no version: as good as absent
-                continue
-            finally:
-                self.sources.append(iterator.source)
-            candidate.forge_version = match_forge_version(
-                candidate.group.version, [(v.id, v.version) for v in candidate.versions])
+        await _bounded(self._find_forge_version(candidate) for candidate in candidates)
+
+    async def _find_forge_version(self, candidate: _Candidate) -> None:
+        assert candidate.forge_id is not None
+        iterator = self.forge.iter_mod_versions(candidate.forge_id, include=())
+        try:
+            async for version in iterator:
+                candidate.versions.append(version)
+        except ForgeNotFound:
+            candidate.forge_id = None  # the mod exists but shows no version: as good as absent
+            return
+        finally:
+            self.sources.append(iterator.source)
+        candidate.forge_version = match_forge_version(
+            candidate.group.version, [(v.id, v.version) for v in candidate.versions])
 
     # -- judging
     def _verdict(self, candidate: _Candidate, answer: UpdateCheck, spt: str) -> CheckedMod:
@@ -223,6 +228,17 @@ class UpdateChecker:
         newer = installed is not None and (_parse(newest.version) or installed) > installed
         return CheckedMod(**base, forge_id=candidate.forge_id, status="update_available" if newer else "up_to_date",
                           latest=newest.version)
+
+
+async def _bounded(work: Iterable[Coroutine[Any, Any, None]], concurrency: int = 4) -> None:
+    """Run coroutines a few at a time: fast, yet gentle on the Forge (the HTTP layer's limiter has the last word)."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(job: Coroutine[Any, Any, None]) -> None:
+        async with limit:
+            await job
+
+    await asyncio.gather(*(one(job) for job in work))
 
 
 def _answer_for(answer: UpdateCheck, candidate: _Candidate) -> dict[str, Any] | None:
