@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app import __version__
-from app.cli import forge, sandbox, scan
+from app.cli import forge, plan, sandbox, scan
 from app.cli.output import EXIT_ERROR, EXIT_OK
 from app.core.data_dir import DataDir
 from app.core.errors import KappaError
@@ -54,7 +54,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="open the window, scan, print a one-line summary and quit (for checks of a build)")
     add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (scan, forge, sandbox):
+    for module in (scan, forge, plan, sandbox):
         module.register(commands, add_global_options)
     return parser
 

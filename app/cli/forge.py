@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.cli.output import EXIT_OK, EXIT_USAGE, age_in_words, print_json, table, warn
+from app.cli.output import EXIT_OK, EXIT_USAGE, age_in_words, print_json, size_in_words, table, warn
 from app.cli.scan import scan_install
 from app.core.data_dir import DataDir
 from app.core.errors import KappaError
@@ -191,17 +191,11 @@ def run_versions(args: argparse.Namespace) -> int:
     if args.json:
         print_json([v.model_dump(mode="json", exclude_none=True) for v in versions])
         return EXIT_OK
-    rows = [(v.version, v.spt_version_constraint or "(legacy)", _size(v.content_length),
+    rows = [(v.version, v.spt_version_constraint or "(legacy)", size_in_words(v.content_length),
              ", ".join(f"{d.mod_guid or d.mod_name} {d.version_constraint}" for d in v.dependencies or []))
             for v in versions]
     print("\n".join(table(("VERSION", "FOR SPT", "SIZE", "NEEDS"), rows)))
     return EXIT_OK
-
-
-def _size(length: int | None) -> str:
-    if not length:
-        return ""
-    return f"{length / 1024 / 1024:.1f} MiB" if length >= 1024 * 1024 else f"{length / 1024:.0f} KiB"
 
 
 # -- kappa forge map / settings

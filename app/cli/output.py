@@ -35,3 +35,9 @@ def age_in_words(seconds: float) -> str:
         return f"{minutes:.0f} min"
     hours = minutes / 60
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def size_in_words(length: int | None) -> str:
+    if not length:
+        return ""
+    return f"{length / 1024 / 1024:.1f} MiB" if length >= 1024 * 1024 else f"{length / 1024:.0f} KiB"
