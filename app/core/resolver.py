@@ -12,21 +12,30 @@ The search is resolvelib's backtracking resolver. What resolvelib does not offer
   candidate satisfies. So incompatibilities, removals and optional dependencies are ordinary resolvelib
   requirements, and a clash between them shows up in ``ResolutionImpossible.causes`` like any other. Absent
   candidates never reach the plan.
-* **Fewest changes, in stages.** resolvelib has no conflict learning, and its (complete) backtracking can
-  take exponential time when many movable mods hang off one library. So the first attempt lets only what
-  the request touches move: requested, updated, pinned and removed mods and mods not yet installed. Every
-  other installed mod is a fixed node at its installed version. If that attempt fails, the installed mods
-  that took part in a conflict (the conflicted mod itself, and the parents whose demands clash) become
-  movable and the search repeats, until it succeeds or a failed attempt names no new installed mod. A plan
-  therefore moves an untouched mod only when a conflict showed it had to, and an explanation is built from
-  the smallest attempt that still fails. ``max_rounds`` bounds each attempt; an attempt that runs out is
-  treated as failed with the conflicts it saw (a documented limitation for very large inputs).
-* **Ordering.** Candidates are offered in preference order: for an installed mod that is not being updated,
-  the installed version first, then newer versions (newest first), then older ones; for a mod being updated
-  and for new installs, newest first. A prerelease is offered only to a mod whose request names a prerelease
+* **Pruning first.** resolvelib learns nothing from a conflict; on a catalogue where a popular library has
+  moved through several majors, "newest first" for 300 mods backtracks without end. So before it searches,
+  a sound arc-consistency pass (:class:`_Pruning`) removes versions no plan can use: a mod that must be
+  present narrows each mod all its versions depend on to what at least one of them accepts, and a version
+  whose requirement no remaining version meets is dropped, until nothing changes. Most conflicts are
+  decided here; the pass keeps what removed what, so an explanation can follow it to the clash.
+* **Independent parts.** After pruning, mods affect each other only through requirements that not every
+  remaining option meets. The problem splits along those into parts, and resolvelib searches each part
+  separately (it rechecks every pinned mod every round, so small searches are much cheaper than one big
+  one). ``max_rounds`` bounds each search. A search that runs out counts as failed, explained by the last
+  conflict it met: the one limitation, for conflicts the pruning cannot prove among very many mods.
+* **Ordering.** Every installed mod may move, but candidates are offered in preference order, so with no
+  reason to move it stays: for an installed mod that is not being updated, the installed version first,
+  then newer versions (newest first), then older ones; for a mod being updated and for new installs,
+  newest first. A prerelease is offered only to a mod whose request names a prerelease
   (constraint or pin), or to an installed prerelease (its stable release and newer prereleases), as on the
   Forge. Versions the plan moves *to* must be published for the target SPT version; the installed version
   may be kept even when it is not (with a warning).
+
+When no plan exists, the :class:`Explanation` starts from ``ResolutionImpossible.causes`` (requirement and
+parent), adds what the pruning recorded for the mods involved, groups the demands by mod and words the
+smallest set of them that no version meets together. Suggestions are relaxations (keep an updated mod where
+it is, drop a request, remove an installed mod in the conflict), each tried with a new search and reported
+only if it finds a plan.
 
 Plan steps come in this order: removals first (so a mod another one refuses to run beside leaves before that
 one arrives), then every other step with dependencies before dependants; the mods of a dependency cycle are
@@ -39,14 +48,22 @@ import functools
 import heapq
 import itertools
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
-from resolvelib.resolvers import Criterion, RequirementInformation
+from resolvelib.resolvers import RequirementInformation
 
-from app.core.versions import Version, VersionInterval, constraints_intersect, parse_constraint, parse_version, satisfies
+from app.core.versions import (
+    Version,
+    VersionInterval,
+    constraints_intersect,
+    parse_constraint,
+    parse_version,
+    satisfies,
+)
 
 __all__ = [
     "DEFAULT_MAX_ROUNDS",
@@ -69,11 +86,13 @@ __all__ = [
 ]
 
 DIALECT = "composer"  # the Forge judges dependencies with composer/semver
-DEFAULT_MAX_ROUNDS = 20_000  # per attempt; one round pins one mod (300 installed mods need a few hundred)
-SUGGESTION_ROUNDS = 4_000  # a relaxation that needs more than this is not worth proposing
+# Rounds per resolvelib search (one per independent part of the problem). A round pins one mod or backtracks
+# once; a plan for 300 mods needs a few hundred. When resolvelib cannot prove a conflict it backtracks
+# without learning, so this is also what bounds the time an unprovable conflict costs (about 65 us a round).
+DEFAULT_MAX_ROUNDS = 5_000
+SUGGESTION_ROUNDS = 600  # per part; a relaxation that needs more than this is not worth proposing
 MAX_SUGGESTIONS = 3
-MAX_SUGGESTION_TRIALS = 10  # re-resolutions spent looking for suggestions
-MAX_STAGES = 50  # widening attempts; each adds at least one installed mod, so this is only a backstop
+MAX_SUGGESTION_TRIALS = 6  # searches spent looking for suggestions
 MAX_REASON_COMBINATIONS = 64  # combinations of alternative demands examined to word a conflict's reason
 MAX_SHOWN_GROUPS = 6  # demands put into words when no smaller set explains a conflict
 
@@ -140,8 +159,8 @@ class Remove:
 
 @dataclass(frozen=True)
 class Pin:
-    """Keep this mod at exactly this version. For a mod that is not installed: if anything pulls it in,
-    it must be this version (a pin alone does not install it)."""
+    """Keep this mod at exactly this version ("1.2" means 1.2.0; build metadata counts only if given). For a
+    mod that is not installed: if anything pulls it in, it must be this version (a pin does not install it)."""
 
     mod: str
     version: str
@@ -269,6 +288,17 @@ def _parsed(version: str) -> Version | None:
         return None
 
 
+def _same_version(pinned: str, version: str) -> bool:
+    """Whether a pin names this version: the same text, or the same version read leniently ("1.2" is
+    1.2.0), where build metadata counts only if the pin gives some ("1.0.2" pins 1.0.2+a, "1.0.2+b" does not)."""
+    if pinned == version:
+        return True
+    wanted, candidate = _parsed(pinned), _parsed(version)
+    if wanted is None or candidate is None or wanted != candidate:
+        return False
+    return not wanted.build or wanted.build == candidate.build
+
+
 def _names_prerelease(constraint: str | None) -> bool:
     """Whether a request's constraint explicitly names a prerelease ("1.0.0-beta.2", ">=2.0.0-rc1", "@beta")."""
     return bool(constraint) and bool(_PRERELEASE_NAMED.search(constraint or ""))
@@ -307,7 +337,9 @@ NEED, OPTIONAL, WANTED, ABSENT = "need", "optional", "wanted", "absent"
 SOFT_KINDS = (OPTIONAL, WANTED, ABSENT)
 
 
-@dataclass(frozen=True, eq=False)
+# Slots: a big catalogue makes many of these, and every allocation brings the next garbage collection of a
+# heap that holds the whole catalogue closer.
+@dataclass(frozen=True, eq=False, slots=True)
 class _Candidate:
     """One version of a mod, or the mod left out (``version is None``). Compared by identity."""
 
@@ -327,7 +359,7 @@ class _Candidate:
         return self.version is None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Requirement:
     mod: str
     kind: str
@@ -355,7 +387,7 @@ class _Requirement:
         if self.kind == ABSENT:
             return False
         if self.exact is not None:
-            return version == self.exact
+            return _same_version(self.exact, version)
         return self.constraint is None or _allows(self.constraint, version)
 
     @property
@@ -396,6 +428,8 @@ class _Problem:
         self._candidates: dict[str, tuple[_Candidate | None, tuple[_Candidate, ...]]] = {}
         self._absent: dict[str, _Candidate] = {}
         self._dependencies: dict[int, tuple[_Requirement, ...]] = {}
+        self._by_target: dict[int, dict[str, list[_Requirement]]] = {}
+        self._verdict_caches: dict[tuple[str, str, str | None, str | None], dict[str | None, bool]] = {}
 
     def _take(self, request: Request) -> None:
         if isinstance(request, Install):
@@ -507,13 +541,13 @@ class _Problem:
             release.download_size, release.forge_id,
         )
 
-    def universe(self, mod: str, fixed: bool) -> tuple[_Candidate, ...]:
+    def universe(self, mod: str) -> tuple[_Candidate, ...]:
         """Candidates in preference order (without the absent one)."""
         kept, offered = self._candidate_pool(mod)
         if kept is None:
             return offered
-        if fixed or not self.on_forge(mod):
-            return (kept,)
+        if not self.on_forge(mod):
+            return (kept,)  # installed files the Forge does not know: a fixed node
         if mod in self.updating:
             # Newest first; on equal precedence (1.0.2+a vs 1.0.2+b) the installed one wins, as on the Forge.
             pool = [kept, *offered]
@@ -522,6 +556,15 @@ class _Problem:
         newer = tuple(c for c in offered if _precedence(c) > here)
         older = tuple(c for c in offered if _precedence(c) <= here)
         return (kept, *newer, *older)
+
+    def requirements_by_target(self, candidate: _Candidate) -> dict[str, list[_Requirement]]:
+        key = id(candidate)
+        if key not in self._by_target:
+            grouped: dict[str, list[_Requirement]] = {}
+            for requirement in self.dependencies_of(candidate):
+                grouped.setdefault(requirement.mod, []).append(requirement)
+            self._by_target[key] = grouped
+        return self._by_target[key]
 
     def dependencies_of(self, candidate: _Candidate) -> tuple[_Requirement, ...]:
         key = id(candidate)
@@ -535,31 +578,50 @@ class _Problem:
         for dependency in candidate.dependencies:
             if dependency.mod == candidate.mod:
                 continue
-            if not dependency.optional:
-                kind = NEED
-            else:
-                kind = WANTED if candidate.mod in self.want_optional else OPTIONAL
-            yield _Requirement(dependency.mod, kind, candidate, "dependency", dependency.constraint)
+            kind = _dependency_kind(dependency, candidate.mod in self.want_optional)
+            yield self._requirement(dependency.mod, kind, candidate, "dependency", dependency.constraint)
         for other in candidate.incompatibilities:
             if other != candidate.mod:
-                yield _Requirement(other, ABSENT, candidate, "incompatible")
+                yield self._requirement(other, ABSENT, candidate, "incompatible")
+
+    def _requirement(
+        self,
+        mod: str,
+        kind: str,
+        parent: _Candidate | None,
+        origin: str,
+        constraint: str | None = None,
+        exact: str | None = None,
+    ) -> _Requirement:
+        # Requirements that say the same thing share one verdict cache: hundreds of mods ask for "^4.2.0".
+        key = (mod, kind, constraint, exact)
+        verdicts = self._verdict_caches.get(key)
+        if verdicts is None:
+            verdicts = self._verdict_caches[key] = {}
+        return _Requirement(mod, kind, parent, origin, constraint, exact, verdicts)
 
     def root_requirements(self) -> list[_Requirement]:
         roots: list[_Requirement] = []
         for mod in sorted(self.installed):
             if mod not in self.removing:
-                roots.append(_Requirement(mod, NEED, None, "keep"))
+                roots.append(self._requirement(mod, NEED, None, "keep"))
         for mod, installs in self.installs.items():
-            roots.extend(_Requirement(mod, NEED, None, "request", request.constraint) for request in installs)
+            roots.extend(self._requirement(mod, NEED, None, "request", request.constraint) for request in installs)
         for mod, versions in self.pins.items():
             kind = NEED if mod in self.installed or mod in self.installs else OPTIONAL
-            roots.extend(_Requirement(mod, kind, None, "pin", exact=version) for version in versions)
-        roots.extend(_Requirement(mod, ABSENT, None, "remove") for mod in sorted(self.removing))
+            roots.extend(self._requirement(mod, kind, None, "pin", exact=version) for version in versions)
+        roots.extend(self._requirement(mod, ABSENT, None, "remove") for mod in sorted(self.removing))
         return roots
 
-    def touched(self) -> set[str]:
-        """Installed mods a request names: they may move from the first attempt on."""
-        return (set(self.installs) | set(self.pins) | self.removing | self.updating) & set(self.installed)
+
+def _dependency_kind(dependency: Dependency, optional_wanted: bool) -> str:
+    if not dependency.optional:
+        return NEED
+    return WANTED if optional_wanted else OPTIONAL
+
+
+def _signature(requirements: Sequence[_Requirement]) -> tuple[tuple[str, str | None, str | None], ...]:
+    return tuple(sorted((r.kind, r.constraint or "", r.exact or "") for r in requirements))
 
 
 def _precedence(candidate: _Candidate) -> Any:
@@ -568,25 +630,152 @@ def _precedence(candidate: _Candidate) -> Any:
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Pruning: arc consistency before the search
+# ----------------------------------------------------------------------------------------------------------
+
+
+class _Pruning:
+    """Removes candidates that cannot be part of any plan, before resolvelib searches.
+
+    resolvelib learns nothing from a conflict, so on a catalogue where a popular library has moved through
+    several majors, "newest first" for 300 mods backtracks without end. Two sound rules, applied until
+    nothing changes, leave it little to backtrack over:
+
+    * *support*: a version whose requirement on some mod no remaining version of that mod meets (nor its
+      absence, for an optional dependency or an incompatibility) is dropped;
+    * *narrowing*: when a mod must be present, each mod that all of its remaining versions have a
+      requirement on keeps only the versions (and absence) that at least one of them accepts. Many
+      installed dependants of a library narrow it to what all of them can live with.
+
+    Only versions no valid plan can use are removed, so no plan is lost. What removed what is kept: an
+    explanation follows it to the demands that actually clash, however deep.
+    """
+
+    def __init__(self, problem: _Problem) -> None:
+        self.problem = problem
+        self.domain: dict[str, list[_Candidate]] = {}
+        self.absent_ok: dict[str, bool] = {}
+        self.dependants: dict[str, set[str]] = {}
+        self.needed_by: dict[str, set[str]] = {}  # mod -> mods with a version that needs it
+        self.narrowed_by: dict[str, list[list[_Requirement]]] = {}  # demand groups that removed versions
+        self.unsupported: dict[str, dict[str, list[_Requirement]]] = {}  # mod -> target -> unmet requirements
+        self.wiped: str | None = None  # a mod that must be present and has no version left
+        self.rooted: set[str] = set()  # mods a root requirement needs present
+        self.lost_versions_to_demands: set[str] = set()  # mods narrowing took versions from (not just absence)
+        self._queue: deque[str] = deque()
+        self._queued: set[str] = set()
+
+    def run(self, roots: Sequence[_Requirement]) -> _Pruning:
+        by_mod: dict[str, list[_Requirement]] = {}
+        for requirement in roots:
+            by_mod.setdefault(requirement.mod, []).append(requirement)
+        self.rooted = {requirement.mod for requirement in roots if requirement.kind == NEED}
+        for mod, requirements in by_mod.items():
+            self._scope(mod)
+            for requirement in requirements:
+                self._narrow(mod, [[requirement]], [requirement])
+        while self._queue and self.wiped is None:
+            mod = self._queue.popleft()
+            self._queued.discard(mod)
+            self._process(mod)
+        return self
+
+    def _scope(self, mod: str) -> None:
+        if mod not in self.domain:
+            self.domain[mod] = list(self.problem.universe(mod))
+            self.absent_ok[mod] = True
+            self._enqueue(mod)
+
+    def _enqueue(self, mod: str) -> None:
+        if mod not in self._queued:
+            self._queued.add(mod)
+            self._queue.append(mod)
+
+    def options(self, mod: str) -> list[str | None]:
+        versions: list[str | None] = [c.version for c in self.domain[mod]]
+        return [*versions, None] if self.absent_ok[mod] else versions
+
+    def _process(self, mod: str) -> None:
+        for candidate in self.domain[mod]:
+            for target, requirements in self.problem.requirements_by_target(candidate).items():
+                self._scope(target)
+                self.dependants.setdefault(target, set()).add(mod)
+                if any(r.kind in (NEED, WANTED) for r in requirements):
+                    self.needed_by.setdefault(target, set()).add(mod)
+        for target in sorted({t for c in self.domain[mod] for t in self.problem.requirements_by_target(c)}):
+            self._support(mod, target)
+        if not self.absent_ok[mod] and self.domain[mod]:
+            self._narrow_targets(mod)
+        for dependant in sorted(self.dependants.get(mod, ())):
+            self._support(dependant, mod)
+
+    def _support(self, mod: str, target: str) -> None:
+        """Drop versions of ``mod`` whose requirements on ``target`` no option of the target meets."""
+        options = self.options(target)
+        kept: list[_Candidate] = []
+        for candidate in self.domain[mod]:
+            requirements = self.problem.requirements_by_target(candidate).get(target)
+            if requirements and not any(all(r.allows(x) for r in requirements) for x in options):
+                self.unsupported.setdefault(mod, {}).setdefault(target, []).extend(requirements)
+            else:
+                kept.append(candidate)
+        if len(kept) != len(self.domain[mod]):
+            self.domain[mod] = kept
+            self._changed(mod)
+
+    def _narrow_targets(self, mod: str) -> None:
+        """``mod`` must be present: each target all its versions have requirements on keeps only what at
+        least one of them accepts."""
+        per_version = [self.problem.requirements_by_target(c) for c in self.domain[mod]]
+        common = set(per_version[0]).intersection(*per_version[1:])
+        for target in sorted(common):
+            # Versions usually repeat their demands: judge each distinct set of demands once.
+            groups = {_signature(requirements[target]): requirements[target] for requirements in per_version}
+            self._narrow(target, list(groups.values()), [r for rs in per_version for r in rs[target]])
+
+    def _narrow(self, mod: str, groups: list[list[_Requirement]], reported: list[_Requirement]) -> None:
+        """Keep the options of ``mod`` that some group accepts entirely (a group: one version's requirements).
+        ``reported`` is what an explanation should show as the demand (every version's requirements)."""
+        def accepted(version: str | None) -> bool:
+            return any(all(r.allows(version) for r in group) for group in groups)
+
+        kept = [c for c in self.domain[mod] if accepted(c.version)]
+        absent_ok = self.absent_ok[mod] and accepted(None)
+        if len(kept) == len(self.domain[mod]) and absent_ok == self.absent_ok[mod]:
+            return
+        self.narrowed_by.setdefault(mod, []).append(reported)
+        if len(kept) != len(self.domain[mod]):
+            self.lost_versions_to_demands.add(mod)
+        self.domain[mod] = kept
+        self.absent_ok[mod] = absent_ok
+        self._changed(mod)
+
+    def _changed(self, mod: str) -> None:
+        if not self.domain[mod] and not self.absent_ok[mod]:
+            self.wiped = mod
+        self._enqueue(mod)
+
+
+# ----------------------------------------------------------------------------------------------------------
 # resolvelib glue
 # ----------------------------------------------------------------------------------------------------------
 
 
 class _Provider(AbstractProvider[_Requirement, _Candidate, str]):
-    def __init__(self, problem: _Problem, movable: frozenset[str]) -> None:
+    def __init__(self, problem: _Problem, pruning: _Pruning) -> None:
         self.problem = problem
-        self.movable = movable
+        self.pruning = pruning
         self._universes: dict[str, tuple[_Candidate, ...]] = {}
         self._discovered: dict[str, int] = {}
+        self._placing: dict[str, tuple[int, int]] = {}
         self._soft: dict[str, bool] = {}
-        # Evidence for widening and for explanations, gathered as the search goes.
-        self.emptied: set[str] = set()  # mods whose candidates ran out at some point
-        self.requirements_seen: dict[str, dict[int, _Requirement]] = {}
+        self._dependencies: dict[int, list[_Requirement]] = {}
+        self.pulled_by: dict[str, set[str]] = {}  # mod -> mods with a version tried that needs it (explanations)
 
     def universe(self, mod: str) -> tuple[_Candidate, ...]:
         if mod not in self._universes:
-            fixed = mod in self.problem.installed and mod not in self.movable
-            self._universes[mod] = self.problem.universe(mod, fixed)
+            # Every mod resolvelib can meet was reached by the pruning (it follows every remaining version).
+            self._universes[mod] = tuple(self.pruning.domain.get(mod, ()))
         return self._universes[mod]
 
     def is_fixed(self, mod: str) -> bool:
@@ -604,7 +793,7 @@ class _Provider(AbstractProvider[_Requirement, _Candidate, str]):
         backtrack_causes: Sequence[RequirementInformation[_Requirement, _Candidate]],
     ) -> Iterable[str]:
         # Choosing here (one name) spares resolvelib a get_preference call per unpinned mod per round.
-        causes = _cause_mods(backtrack_causes)
+        causes = _cause_mods(backtrack_causes) if backtrack_causes else set()
         return [min(identifiers, key=lambda mod: self._rank(mod, causes))]
 
     def get_preference(
@@ -622,14 +811,17 @@ class _Provider(AbstractProvider[_Requirement, _Candidate, str]):
         # 2. mods wanted only softly last: they may stay out, and someone may still need them;
         # 3. fixed nodes first (no choice to make), then what the request brought in, depth first so that a
         #    chain's pins sit together on resolvelib's stack, then installed mods that may move.
-        index = self._discovered.get(mod, 0)
-        if self.is_fixed(mod):
-            tier, order = 0, index
-        elif mod in self.problem.installed and mod not in self.problem.installs:
-            tier, order = 2, index
-        else:
-            tier, order = 1, -index
-        return (mod not in causes, self._soft.get(mod, False), tier, order)
+        placing = self._placing.get(mod)
+        if placing is None:
+            index = self._discovered.get(mod, 0)
+            if self.is_fixed(mod):
+                placing = (0, index)
+            elif mod in self.problem.installed and mod not in self.problem.installs:
+                placing = (2, index)
+            else:
+                placing = (1, -index)
+            self._placing[mod] = placing
+        return (mod not in causes, self._soft.get(mod, False), *placing)
 
     def find_matches(
         self,
@@ -642,35 +834,50 @@ class _Provider(AbstractProvider[_Requirement, _Candidate, str]):
         banned = {id(candidate) for candidate in incompatibilities[identifier]}
         self._discovered.setdefault(identifier, len(self._discovered) + 1)
         self._soft[identifier] = all(r.kind in SOFT_KINDS for r in wanted)
-        seen = self.requirements_seen.setdefault(identifier, {})
-        for requirement in wanted:
-            seen.setdefault(id(requirement), requirement)
         order = self._ordered(identifier, wanted)
-        return functools.partial(self._matches, identifier, order, wanted, banned)
+        return functools.partial(_matches, order, wanted, banned)
 
     def _ordered(self, mod: str, wanted: list[_Requirement]) -> tuple[_Candidate, ...]:
         versions = self.universe(mod)
+        if not self.pruning.absent_ok.get(mod, True):
+            return versions
         absent = self.problem.absent(mod)
         if any(r.kind == WANTED for r in wanted):
             return (*versions, absent)  # pull optional dependencies in when they fit
         return (absent, *versions)
 
-    def _matches(
-        self, mod: str, order: tuple[_Candidate, ...], wanted: list[_Requirement], banned: set[int]
-    ) -> Iterator[_Candidate]:
-        found = False
-        for candidate in order:
-            if id(candidate) not in banned and all(r.accepts(candidate) for r in wanted):
-                found = True
-                yield candidate
-        if not found:
-            self.emptied.add(mod)
-
     def is_satisfied_by(self, requirement: _Requirement, candidate: _Candidate) -> bool:
-        return requirement.accepts(candidate)
+        # resolvelib asks this for every requirement of every pinned mod in every round: keep it one lookup.
+        verdict = requirement._verdicts.get(candidate.version)
+        return requirement.allows(candidate.version) if verdict is None else verdict
 
     def get_dependencies(self, candidate: _Candidate) -> Iterable[_Requirement]:
-        return self.problem.dependencies_of(candidate)
+        found = self._dependencies.get(id(candidate))
+        if found is None:
+            found = []
+            for requirement in self.problem.dependencies_of(candidate):
+                if requirement.kind in (NEED, WANTED):
+                    self.pulled_by.setdefault(requirement.mod, set()).add(candidate.mod)
+                if not self._always_met(requirement):
+                    found.append(requirement)
+            self._dependencies[id(candidate)] = found
+        return found
+
+    def _always_met(self, requirement: _Requirement) -> bool:
+        """Whether every option the pruning left for the mod meets the requirement. Such a requirement can
+        never cause a conflict; leaving it out spares resolvelib rechecking it every round."""
+        if requirement.kind == WANTED or requirement.mod not in self.pruning.domain:
+            return False  # a wanted optional dependency also steers the order (see _ordered)
+        if requirement.kind == NEED and requirement.mod not in self.pruning.rooted:
+            return False  # it is what brings the mod in at all
+        return all(requirement.allows(option) for option in self.pruning.options(requirement.mod))
+
+
+def _matches(order: tuple[_Candidate, ...], wanted: list[_Requirement], banned: set[int]) -> Iterator[_Candidate]:
+    """Candidates in preference order, produced only as far as resolvelib reads: usually the first fits."""
+    for candidate in order:
+        if id(candidate) not in banned and all(r.accepts(candidate) for r in wanted):
+            yield candidate
 
 
 def _cause_mods(causes: Iterable[RequirementInformation[_Requirement, _Candidate]]) -> set[str]:
@@ -683,16 +890,11 @@ def _cause_mods(causes: Iterable[RequirementInformation[_Requirement, _Candidate
 
 
 class _Watcher(BaseReporter[_Requirement, _Candidate, str]):
-    """Keeps what resolvelib reports about conflicts: the widening and the explanation need it."""
+    """Keeps the last conflict resolvelib reported: when a search runs out of rounds, that is what it was
+    stuck on, and what the explanation is built from."""
 
     def __init__(self) -> None:
-        self.conflicts: list[list[RequirementInformation[_Requirement, _Candidate]]] = []
-        self.rejected: set[str] = set()
         self.last_causes: list[RequirementInformation[_Requirement, _Candidate]] = []
-
-    def rejecting_candidate(self, criterion: Criterion[_Requirement, _Candidate], candidate: _Candidate) -> None:
-        self.rejected.add(candidate.mod)
-        self.conflicts.append(list(criterion.information))
 
     def resolving_conflicts(self, causes: Iterable[RequirementInformation[_Requirement, _Candidate]]) -> None:
         self.last_causes = list(causes)
@@ -701,121 +903,60 @@ class _Watcher(BaseReporter[_Requirement, _Candidate, str]):
 @dataclass
 class _Outcome:
     problem: _Problem
-    movable: frozenset[str]
     mapping: dict[str, _Candidate] | None  # the chosen candidates (absent ones left out); None: failed
     causes: list[RequirementInformation[_Requirement, _Candidate]] = field(default_factory=list)
-    too_deep: bool = False
+    too_deep: bool = False  # a search ran out of rounds
     provider: _Provider | None = None
-    watcher: _Watcher | None = None
+    pruning: _Pruning | None = None
 
     @property
     def solved(self) -> bool:
         return self.mapping is not None
 
 
-def _attempt(problem: _Problem, movable: frozenset[str], max_rounds: int) -> _Outcome:
-    provider = _Provider(problem, movable)
-    watcher = _Watcher()
-    resolver: Resolver[_Requirement, _Candidate, str] = Resolver(provider, watcher)
-    try:
-        result = resolver.resolve(problem.root_requirements(), max_rounds=max_rounds)
-    except ResolutionImpossible as error:
-        return _Outcome(problem, movable, None, list(error.causes), False, provider, watcher)
-    except ResolutionTooDeep:
-        return _Outcome(problem, movable, None, watcher.last_causes, True, provider, watcher)
-    mapping = {mod: candidate for mod, candidate in result.mapping.items() if not candidate.absent}
-    return _Outcome(problem, movable, mapping, provider=provider, watcher=watcher)
+def _attempt(problem: _Problem, max_rounds: int) -> _Outcome:
+    """Prune, split into independent parts, and let resolvelib search each part."""
+    roots = problem.root_requirements()
+    pruning = _Pruning(problem).run(roots)
+    provider = _Provider(problem, pruning)
+    mapping: dict[str, _Candidate] = {}
+    for part in _independent_parts(provider, roots):
+        watcher = _Watcher()
+        resolver: Resolver[_Requirement, _Candidate, str] = Resolver(provider, watcher)
+        try:
+            result = resolver.resolve(part, max_rounds=max_rounds)
+        except ResolutionImpossible as error:
+            return _Outcome(problem, None, list(error.causes), False, provider, pruning)
+        except ResolutionTooDeep:
+            return _Outcome(problem, None, watcher.last_causes, True, provider, pruning)
+        mapping.update((mod, candidate) for mod, candidate in result.mapping.items() if not candidate.absent)
+    return _Outcome(problem, mapping, provider=provider, pruning=pruning)
 
 
-def _search(problem: _Problem, max_rounds: int) -> _Outcome:
-    """Attempts with a growing set of movable installed mods (see the module docstring)."""
-    movable = frozenset(problem.touched())
-    outcome = _attempt(problem, movable, max_rounds)
-    for _ in range(MAX_STAGES):
-        if outcome.solved:
-            return outcome
-        widened = movable | _installed_participants(outcome)
-        if widened == movable:
-            return outcome
-        movable = frozenset(widened)
-        outcome = _attempt(problem, movable, max_rounds)
-    return outcome
+def _independent_parts(provider: _Provider, roots: list[_Requirement]) -> list[list[_Requirement]]:
+    """The root requirements split by the parts of the problem that cannot affect each other.
 
+    Two mods affect each other only through a requirement some remaining version has that not every
+    remaining option of the other mod meets (the others were left out of get_dependencies). resolvelib
+    rechecks every pinned mod in every round, so several small searches cost far less than one big one:
+    on a 300-mod "update all" the biggest part is a few dozen mods."""
+    leader: dict[str, str] = {}
 
-def _installed_participants(outcome: _Outcome) -> set[str]:
-    """Installed mods a failed attempt shows to be involved, so that the next attempt may move them.
+    def find(mod: str) -> str:
+        leader.setdefault(mod, mod)
+        while leader[mod] != mod:
+            leader[mod] = leader[leader[mod]]
+            mod = leader[mod]
+        return mod
 
-    Involved are each conflicted mod (one whose candidates ran out, or whose candidate was rejected) and
-    every parent whose demand on a conflicted mod matters: it belongs to a minimal set of demands that no
-    version meets together, or it is the only demand that rules some version out (so moving that parent
-    could open that version up). Other parents stay fixed. On a popular library that keeps the next
-    attempt small: one clashing dependant stands for the rest, and if moving it does not help, moving the
-    others (which make the same kind of demand) would not either."""
-    assert outcome.provider is not None and outcome.watcher is not None
-    provider, watcher = outcome.provider, outcome.watcher
-    conflicted = set(provider.emptied) | watcher.rejected
-    conflicted |= {requirement.mod for info in watcher.conflicts for requirement, _ in info}
-    conflicted |= {requirement.mod for requirement, _ in outcome.causes}
-    involved = set(conflicted)
-    for mod in sorted(conflicted):
-        requirements = list(provider.requirements_seen.get(mod, {}).values())
-        involved |= _parents_that_matter(outcome.problem, mod, requirements)
-    return (involved & set(outcome.problem.installed)) - outcome.movable
-
-
-def _parents_that_matter(problem: _Problem, mod: str, requirements: list[_Requirement]) -> set[str]:
-    groups = _demand_groups(requirements)
-    masks = _group_masks(problem, mod, groups)
-    full = (1 << (len(problem.universe(mod, False)) + 1)) - 1
-    order = sorted(range(len(groups)), key=lambda i: _deletion_rank(problem, groups[i]))
-    matter = _minimal_clash(masks, full, order)
-    for bit in range(full.bit_length()):
-        blockers = [i for i, mask in enumerate(masks) if not mask >> bit & 1]
-        if len(blockers) == 1:  # the only demand ruling this version out: moving its parent may open it up
-            matter.add(blockers[0])
-    parents = (groups[i][0].parent for i in matter)
-    return {parent.mod for parent in parents if parent is not None}
-
-
-def _demand_groups(requirements: Iterable[_Requirement]) -> list[list[_Requirement]]:
-    """Requirements on one mod grouped by who makes them. The versions of one parent are alternatives (the
-    parent needs only one of them), so a group accepts what any of its members accepts."""
-    groups: dict[object, list[_Requirement]] = {}
-    for requirement in requirements:
-        key: object = requirement.parent.mod if requirement.parent is not None else id(requirement)
-        groups.setdefault(key, []).append(requirement)
-    return list(groups.values())
-
-
-def _group_masks(problem: _Problem, mod: str, groups: list[list[_Requirement]]) -> list[int]:
-    """Bit i set: the group accepts candidate i of the mod's full universe (the last bit: left out)."""
-    versions: list[str | None] = [c.version for c in problem.universe(mod, False)]
-    versions.append(None)
-    return [sum(1 << i for i, version in enumerate(versions) if any(r.allows(version) for r in group))
-            for group in groups]
-
-
-def _deletion_rank(problem: _Problem, group: list[_Requirement]) -> tuple[int, str]:
-    # Dropped first from a minimal clash, so kept last: demands of installed mods nobody asked to touch
-    # ("stay installed", their dependencies); kept first: what the request brought in.
-    parent = group[0].parent
-    if parent is None:
-        return (0 if group[0].origin == "keep" else 2, "")
-    untouched = parent.mod in problem.installed and parent.mod not in problem.touched()
-    return (1 if untouched else 2, parent.mod)
-
-
-def _minimal_clash(masks: list[int], full: int, order: Sequence[int]) -> set[int]:
-    """A minimal set of groups that no candidate satisfies together (deletion-based, in ``order``), or the
-    empty set when all of them together still leave a candidate."""
-    kept = set(range(len(masks)))
-    if functools.reduce(lambda a, b: a & b, masks, full) != 0:
-        return set()
-    for index in order:
-        rest = kept - {index}
-        if functools.reduce(lambda a, b: a & b, (masks[i] for i in rest), full) == 0:
-            kept = rest
-    return kept
+    for mod in provider.pruning.domain:
+        for candidate in provider.universe(mod):
+            for requirement in provider.get_dependencies(candidate):
+                leader[find(mod)] = find(requirement.mod)
+    parts: dict[str, list[_Requirement]] = {}
+    for requirement in roots:
+        parts.setdefault(find(requirement.mod), []).append(requirement)
+    return list(parts.values())
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -832,14 +973,18 @@ def resolve(
 ) -> Plan:
     """One consistent plan for ``requests`` on top of ``installed``, or :class:`Unsatisfiable`.
 
-    ``max_rounds`` bounds each resolvelib attempt (one round pins one mod or backtracks once)."""
+    ``max_rounds`` bounds each resolvelib search (there is one per independent part of the problem; a
+    round pins one mod or backtracks once). A search that runs out is reported as Unsatisfiable, with the
+    conflict it kept meeting and a note that the search stopped."""
     problem = _Problem(installed, requests, catalog)
     problem.finish_notes()
-    outcome = _search(problem, max_rounds)
+    outcome = _attempt(problem, max_rounds)
     if outcome.mapping is not None:
         return _build_plan(problem, outcome.mapping)
-    explanation = _explain(outcome)
-    suggestions = _suggest(problem, outcome, explanation, min(max_rounds, SUGGESTION_ROUNDS))
+    explanation, involved = _explain(outcome)
+    # After a search that ran out of rounds, relaxed searches over the same part tend to run out as well.
+    trials = MAX_SUGGESTION_TRIALS // 2 if outcome.too_deep else MAX_SUGGESTION_TRIALS
+    suggestions = _suggest(problem, involved, min(max_rounds, SUGGESTION_ROUNDS), trials)
     raise Unsatisfiable(replace(explanation, suggestions=suggestions))
 
 
@@ -853,7 +998,7 @@ def _build_plan(problem: _Problem, chosen: dict[str, _Candidate]) -> Plan:
     steps: dict[str, Step] = {}
     warnings: list[str] = list(problem.notes)
     for mod in sorted(chosen):
-        steps[mod] = _step_for(problem, mod, chosen[mod], parents.get(mod, []))
+        steps[mod] = _step_for(problem, mod, chosen[mod], parents.get(mod, []), chosen)
     removals = [_removal(problem, mod) for mod in sorted(problem.installed) if mod not in chosen]
     ordered = [*sorted(removals, key=_name_key), *_dependencies_first(problem, chosen, steps)]
     size = 0
@@ -882,7 +1027,11 @@ def _parents_in_plan(chosen: dict[str, _Candidate]) -> dict[str, list[tuple[_Can
 
 
 def _step_for(
-    problem: _Problem, mod: str, candidate: _Candidate, parents: list[tuple[_Candidate, Dependency]]
+    problem: _Problem,
+    mod: str,
+    candidate: _Candidate,
+    parents: list[tuple[_Candidate, Dependency]],
+    chosen: dict[str, _Candidate],
 ) -> Step:
     installed = problem.installed.get(mod)
     name = problem.name(mod)
@@ -894,7 +1043,7 @@ def _step_for(
     else:
         newer = _order_key(candidate.version or "") > _order_key(installed.version)
         action = "upgrade" if newer else "downgrade"
-        reasons = _move_reasons(problem, mod, installed.version, parents)
+        reasons = _move_reasons(problem, mod, installed.version, parents, chosen)
     return Step(action, mod, name, installed.version if installed else None, candidate.version,
                 candidate.download_size, reasons, candidate.forge_id)
 
@@ -926,7 +1075,11 @@ def _install_reasons(problem: _Problem, mod: str, parents: list[tuple[_Candidate
 
 
 def _move_reasons(
-    problem: _Problem, mod: str, installed_version: str, parents: list[tuple[_Candidate, Dependency]]
+    problem: _Problem,
+    mod: str,
+    installed_version: str,
+    parents: list[tuple[_Candidate, Dependency]],
+    chosen: dict[str, _Candidate],
 ) -> tuple[str, ...]:
     reasons: list[str] = []
     if mod in problem.installs:
@@ -939,6 +1092,10 @@ def _move_reasons(
     pushing = [parent for parent, dependency in parents if not _allows(dependency.constraint, installed_version)]
     if pushing:
         reasons.append(f"needed by {_joined_labels(pushing)}")
+    kept = problem.installed_candidate(mod)
+    refused = [chosen[other] for other in (kept.incompatibilities if kept else ()) if other in chosen]
+    if refused:
+        reasons.append(f"cannot run beside {_joined_labels(refused)}")
     return tuple(reasons) or ("moved so that the rest of the plan fits",)
 
 
@@ -1069,29 +1226,79 @@ class _Said:
     parent_version: str | None
 
 
-def _explain(outcome: _Outcome) -> Explanation:
+def _explain(outcome: _Outcome) -> tuple[Explanation, list[str]]:
+    """The explanation (without suggestions), and the mods it is about."""
     problem = outcome.problem
-    by_mod: dict[str, list[RequirementInformation[_Requirement, _Candidate]]] = {}
-    for info in outcome.causes:
-        by_mod.setdefault(info.requirement.mod, []).append(info)
-    conflicts: list[Conflict] = []
-    sentences: list[str] = []
-    for mod in sorted(by_mod, key=lambda m: (problem.name(m).casefold(), m)):
-        worded = _word_conflict(outcome, mod, by_mod[mod])
-        if worded is not None:
-            conflicts.append(worded[0])
-            sentences.append(worded[1])
-    if not sentences:
+    demands = _trace_demands(outcome)
+    worded = [w for mod in sorted(demands, key=lambda m: (problem.name(m).casefold(), m))
+              if (w := _word_conflict(outcome, mod, list(demands[mod].values()))) is not None]
+    # A conflict whose demands could all be met on their own ("every version that fits clashes with
+    # something else") is only a symptom when another conflict says what clashes.
+    chosen = [w for w in worded if not w.vague] or worded
+    sentences = [w.sentence for w in chosen]
+    if not sentences and outcome.too_deep:
+        sentences.append("Kappa stopped before finding a plan: the search went on too long without meeting a "
+                         "conflict it could name. Try fewer changes at once.")
+    elif not sentences:
         sentences.append("No set of mod versions satisfies every dependency and every request.")
-    sentences.extend(_chains(outcome, conflicts))
-    if outcome.too_deep:
+    sentences.extend(_no_way_out(outcome, [parent for w in chosen for parent in w.parents]))
+    sentences.extend(_chains(outcome, [parent for w in chosen for parent in w.parents]))
+    if outcome.too_deep and chosen:
         sentences.append("(Kappa stopped searching after trying many combinations; this is the conflict it "
                          "kept running into.)")
-    return Explanation(tuple(conflicts), " ".join(sentences), ())
+    # What the suggestions try to relax, most central first: who makes the clashing demands, then the
+    # mods clashed over, then the rest of what resolvelib reported.
+    involved = [parent for w in chosen for parent in w.parents] + [w.conflict.mod for w in chosen]
+    involved += [m for requirement, parent in outcome.causes for m in (requirement.mod, parent and parent.mod) if m]
+    return Explanation(tuple(w.conflict for w in chosen), " ".join(sentences), ()), list(dict.fromkeys(involved))
 
 
-def _said(problem: _Problem, info: RequirementInformation[_Requirement, _Candidate]) -> _Said:
-    requirement, parent = info
+@dataclass(frozen=True)
+class _Worded:
+    conflict: Conflict
+    sentence: str
+    parents: tuple[str, ...]  # mods whose demands the sentence names
+    vague: bool = False
+
+
+MAX_TRACED = 50  # mods followed through the pruning's record when explaining
+
+
+def _trace_demands(outcome: _Outcome) -> dict[str, dict[int, _Requirement]]:
+    """The demands to explain, per mod: resolvelib's causes, and where the pruning emptied a mod, what
+    emptied it. A mod whose every version was dropped because some dependency could not be met is followed
+    to that dependency, however deep, so the explanation names the mods whose demands actually clash."""
+    pruning = outcome.pruning
+    found: dict[str, dict[int, _Requirement]] = {}
+
+    def add(mod: str, requirements: Iterable[_Requirement]) -> None:
+        found.setdefault(mod, {}).update((id(r), r) for r in requirements)
+
+    for requirement, _ in outcome.causes:
+        add(requirement.mod, [requirement])
+    if pruning is None:
+        return found
+    frontier = sorted(found) or ([pruning.wiped] if pruning.wiped else [])
+    visited: set[str] = set()
+    while frontier and len(visited) < MAX_TRACED:
+        mod = frontier.pop(0)
+        if mod in visited:
+            continue
+        visited.add(mod)
+        add(mod, [r for group in pruning.narrowed_by.get(mod, []) for r in group])
+        if pruning.domain.get(mod):
+            continue  # versions are left: the search, not the pruning, ran into the conflict
+        links = pruning.unsupported.get(mod, {})
+        for target, requirements in sorted(links.items()):
+            add(target, requirements)
+            frontier.append(target)
+        if links and mod not in pruning.lost_versions_to_demands:
+            found.pop(mod, None)  # emptied only by what it needs: that is the story, not the mod itself
+    return found
+
+
+def _said(problem: _Problem, requirement: _Requirement) -> _Said:
+    parent = requirement.parent
     kind = {"incompatible": "incompatible", "request": "request", "pin": "pin", "remove": "remove",
             "keep": "keep"}.get(requirement.origin, "optional" if requirement.kind in (OPTIONAL, WANTED) else "needs")
     if parent is None:
@@ -1105,23 +1312,23 @@ def _said(problem: _Problem, info: RequirementInformation[_Requirement, _Candida
     return _Said(requirement, Demand(by, requirement.shown_constraint, kind), parent.mod, parent.version)
 
 
-def _word_conflict(
-    outcome: _Outcome, mod: str, infos: list[RequirementInformation[_Requirement, _Candidate]]
-) -> tuple[Conflict, str] | None:
+def _word_conflict(outcome: _Outcome, mod: str, requirements: list[_Requirement]) -> _Worded | None:
     problem = outcome.problem
-    said = _dedupe_said([_said(problem, info) for info in infos])
+    said = _dedupe_said([_said(problem, r) for r in requirements])
     absent = [s for s in said if s.requirement.kind == ABSENT]
     present = [s for s in said if s.requirement.kind != ABSENT]
     name = problem.name(mod)
     if absent and present:
-        reason, sentence = _word_absence(problem, mod, absent, present)
+        reason, sentence, shown = _word_absence(problem, mod, absent, present)
     elif absent:
         return None  # "must not be there" alone never conflicts
     else:
         present = _drop_trivial(present)
-        reason, sentence = _word_versions(outcome, mod, present)
-    shown = tuple(s.demand for s in _sorted_said(problem, [*absent, *present]))
-    return Conflict(mod, name, shown, reason), sentence
+        reason, sentence, shown = _word_versions(outcome, mod, present)
+    demands = tuple(s.demand for s in [*_sorted_said(problem, absent), *_sorted_said(problem, present)])
+    parents = tuple(dict.fromkeys(s.parent_mod for s in shown if s.parent_mod is not None))
+    vague = reason.startswith("every ")
+    return _Worded(Conflict(mod, name, demands, reason), sentence, parents, vague)
 
 
 def _dedupe_said(said: list[_Said]) -> list[_Said]:
@@ -1168,15 +1375,24 @@ def _phrase_group(problem: _Problem, mod: str, group: list[_Said]) -> str:
     if len(group) == 1:
         return f"{first.demand.by} {'can use' if optional else 'needs'} {wanted}{tail}"
     if len({s.demand.constraint for s in group}) == 1:
-        versions = _and_list([s.parent_version or "" for s in group])
+        listed = [s.parent_version or "" for s in group]
+        if len(listed) > 3:
+            listed = [*listed[:2], f"{len(listed) - 2} other versions"]
+        versions = _and_list(listed)
         quantifier = "both" if len(group) == 2 else "all"
-        return f"{problem.name(first.parent_mod)} {versions} {quantifier} {'can use' if optional else 'need'} {wanted}{tail}"
-    others = ", ".join(f"{s.parent_version}: {s.demand.constraint}" for s in group[1:])
-    return f"{first.demand.by} {'can use' if optional else 'needs'} {wanted} ({others}){tail}"
+        verb = "can use" if optional else "need"
+        return f"{problem.name(first.parent_mod)} {versions} {quantifier} {verb} {wanted}{tail}"
+    others = list(dict.fromkeys(s.demand.constraint for s in group[1:]))
+    summary = _or_list([*others[:3], "others"] if len(others) > 3 else others)
+    return f"{first.demand.by} {'can use' if optional else 'needs'} {wanted} (its other versions: {summary}){tail}"
 
 
 def _and_list(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _or_list(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def _root_phrase(name: str, said: _Said) -> str:
@@ -1206,16 +1422,21 @@ def _parent_groups(problem: _Problem, said: list[_Said]) -> list[list[_Said]]:
     return list(groups.values())
 
 
-def _word_absence(problem: _Problem, mod: str, absent: list[_Said], present: list[_Said]) -> tuple[str, str]:
+def _word_absence(
+    problem: _Problem, mod: str, absent: list[_Said], present: list[_Said]
+) -> tuple[str, str, list[_Said]]:
     """A mod that must not be there (removed, or refused by another mod) but is wanted."""
     name = problem.name(mod)
     present_groups = _parent_groups(problem, present)
+    shown = [*absent, *present]
     if any(s.demand.kind == "remove" for s in absent):
         parts = [_broken_by_removal(problem, name, group) for group in present_groups]
-        return f"{name} is needed by mods that stay", f"Removing {name} would break {', and '.join(parts)}."
+        return (f"{name} is needed by mods that stay", f"Removing {name} would break {', and '.join(parts)}.",
+                shown)
     refusing = _and_list(sorted({s.demand.by for s in absent}, key=str.casefold))
     wanting = ", ".join(_phrase_group(problem, mod, group) for group in present_groups)
-    return f"{refusing} cannot run beside {name}", f"{refusing} cannot run beside {name}, but {wanting}."
+    return (f"{refusing} cannot run beside {name}", f"{refusing} cannot run beside {name}, but {wanting}.",
+            shown)
 
 
 def _broken_by_removal(problem: _Problem, name: str, group: list[_Said]) -> str:
@@ -1227,29 +1448,77 @@ def _broken_by_removal(problem: _Problem, name: str, group: list[_Said]) -> str:
     return f"{labels}, {which} {_with_constraint(name, first.demand.constraint)}"
 
 
-def _word_versions(outcome: _Outcome, mod: str, present: list[_Said]) -> tuple[str, str]:
+def _word_versions(outcome: _Outcome, mod: str, present: list[_Said]) -> tuple[str, str, list[_Said]]:
     problem = outcome.problem
     name = problem.name(mod)
-    groups, others = _focus(problem, mod, _parent_groups(problem, present))
+    groups = _focus(outcome, mod, _parent_groups(problem, present))
+    shown = [s for group in groups for s in group]
+    # Everyone else with a version that needs the mod: context, not part of the clash.
+    others = len(_needed_by(outcome, mod) - {s.parent_mod for s in shown})
     phrases = ", ".join(_phrase_group(problem, mod, group) for group in groups)
     if not problem.on_forge(mod) and mod not in problem.installed:
-        return f"{name} is not on the Forge", f"{phrases}, which is not on the Forge."
+        return f"{name} is not on the Forge", f"{phrases}, which is not on the Forge.", shown
     reason = _why_no_version(problem, mod, groups)
     sentence = f"{phrases}; {reason}."
     if others:
         sentence += f" {others} more {'mod depends' if others == 1 else 'mods depend'} on {name} as well."
-    return reason, sentence
+    return reason, sentence, shown
 
 
-def _focus(problem: _Problem, mod: str, groups: list[list[_Said]]) -> tuple[list[list[_Said]], int]:
+def _needed_by(outcome: _Outcome, mod: str) -> set[str]:
+    found = set(outcome.provider.pulled_by.get(mod, ())) if outcome.provider else set()
+    if outcome.pruning is not None:
+        found |= outcome.pruning.needed_by.get(mod, set())
+    return found
+
+
+def _focus(outcome: _Outcome, mod: str, groups: list[list[_Said]]) -> list[list[_Said]]:
     """The demands worth putting into words: a minimal set that no version meets together (when the demands
-    alone clash), or all of them up to MAX_SHOWN_GROUPS. Returns them and how many parents were left out."""
+    alone clash), or all of them up to MAX_SHOWN_GROUPS."""
+    problem = outcome.problem
     masks = _group_masks(problem, mod, [[s.requirement for s in group] for group in groups])
-    full = (1 << (len(problem.universe(mod, False)) + 1)) - 1
-    order = sorted(range(len(groups)), key=lambda i: _deletion_rank(problem, [s.requirement for s in groups[i]]))
+    full = (1 << (len(problem.universe(mod)) + 1)) - 1
+    order = sorted(range(len(groups)), key=lambda i: _deletion_rank(outcome, [s.requirement for s in groups[i]]))
     clash = _minimal_clash(masks, full, order)
     chosen = sorted(clash) if clash else list(range(min(len(groups), MAX_SHOWN_GROUPS)))
-    return [groups[i] for i in chosen], len(groups) - len(chosen)
+    return [groups[i] for i in chosen]
+
+
+def _group_masks(problem: _Problem, mod: str, groups: list[list[_Requirement]]) -> list[int]:
+    """Bit i set: the group accepts candidate i of the mod's full universe (the last bit: left out)."""
+    versions: list[str | None] = [c.version for c in problem.universe(mod)]
+    versions.append(None)
+    return [sum(1 << i for i, version in enumerate(versions) if any(r.allows(version) for r in group))
+            for group in groups]
+
+
+def _deletion_rank(outcome: _Outcome, group: list[_Requirement]) -> tuple[int, int, str]:
+    # The order in which demands are tried for dropping from a minimal clash: first "stay installed", then
+    # demands of installed mods nobody asked about, last what the request brought in. So the clash that is
+    # put into words keeps the player's own request in view whenever it takes part. Among equals, a parent
+    # that lost versions to the pruning goes first: it had other versions, one that has none is the more
+    # fundamental obstacle.
+    problem = outcome.problem
+    parent = group[0].parent
+    if parent is None:
+        return (0 if group[0].origin == "keep" else 2, 0, "")
+    asked = set(problem.installs) | set(problem.pins) | problem.removing | problem.updating
+    tier = 1 if parent.mod in problem.installed and parent.mod not in asked else 2
+    lost = outcome.pruning is not None and parent.mod in outcome.pruning.unsupported
+    return (tier, 0 if lost else 1, parent.mod)
+
+
+def _minimal_clash(masks: list[int], full: int, order: Sequence[int]) -> set[int]:
+    """A minimal set of groups that no candidate satisfies together (deletion-based, in ``order``), or the
+    empty set when all of them together still leave a candidate."""
+    kept = set(range(len(masks)))
+    if functools.reduce(lambda a, b: a & b, masks, full) != 0:
+        return set()
+    for index in order:
+        rest = kept - {index}
+        if functools.reduce(lambda a, b: a & b, (masks[i] for i in rest), full) == 0:
+            kept = rest
+    return kept
 
 
 # How far the demands on a mod get, from worst to best (see _how_far).
@@ -1310,35 +1579,49 @@ def _how_far(problem: _Problem, mod: str, requirements: list[_Requirement]) -> t
     return _FITS, allowed
 
 
-def _chains(outcome: _Outcome, conflicts: list[Conflict]) -> list[str]:
-    """For demands made by mods the player did not ask for and does not have, say how they got into the
-    plan: "Crawler is needed by Brain, which is needed by Bots, which you asked for." """
-    problem = outcome.problem
-    provider = outcome.provider
-    if provider is None:
+def _no_way_out(outcome: _Outcome, parents: list[str]) -> list[str]:
+    """For a mod named in a clash that has a newer version the pruning ruled out, say why moving to it
+    does not help: "Mod B 2.0.0 is no way out: it needs Lib 2 ^3.0.0, which cannot be met here." """
+    pruning = outcome.pruning
+    if pruning is None:
         return []
-    rooted = set(problem.installs) | set(problem.installed)
     lines: list[str] = []
-    seen: set[str] = set()
-    for conflict in conflicts:
-        for requirement_info in outcome.causes:
-            requirement, parent = requirement_info
-            if requirement.mod != conflict.mod or parent is None or parent.mod in rooted or parent.mod in seen:
-                continue
-            seen.add(parent.mod)
-            path = _path_to_root(provider, parent.mod, rooted)
-            if path:
-                lines.append(_word_path(problem, path))
+    for parent in dict.fromkeys(parents):
+        kept = [_precedence(c) for c in pruning.domain.get(parent, [])]
+        if not kept:
+            continue  # every version of it is gone: its own demand is the story
+        unmet = [r for requirements in pruning.unsupported.get(parent, {}).values() for r in requirements
+                 if r.parent is not None and _precedence(r.parent) > max(kept)]
+        if not unmet:
+            continue
+        newest = max((r.parent for r in unmet if r.parent is not None), key=_precedence)
+        reasons = [r for r in unmet if r.parent is newest and r.kind != ABSENT]
+        if reasons:
+            wanted = _and_list([_with_constraint(outcome.problem.name(r.mod), r.shown_constraint) for r in reasons])
+            lines.append(f"{newest.label} is no way out: it needs {wanted}, which cannot be met here.")
     return lines[:2]
 
 
-def _path_to_root(provider: _Provider, start: str, rooted: set[str]) -> list[str]:
-    """Shortest chain of mods, ``start`` first, each needed (in some version tried) by the next, ending at
-    a mod the player asked for or has installed."""
-    parents_of: dict[str, list[str]] = {}
-    for mod, requirements in provider.requirements_seen.items():
-        parents_of[mod] = sorted({r.parent.mod for r in requirements.values()
-                                  if r.parent is not None and r.kind in (NEED, WANTED)})
+def _chains(outcome: _Outcome, parents: list[str]) -> list[str]:
+    """For demands made by mods the player neither asked for nor has, say how they got into the plan:
+    "Crawler is needed by Brain, which is needed by Bots, which you asked for." """
+    problem = outcome.problem
+    rooted = set(problem.installs) | set(problem.installed)
+    needed_by: dict[str, set[str]] = {}
+    for source in (outcome.provider.pulled_by if outcome.provider else {},
+                   outcome.pruning.needed_by if outcome.pruning else {}):
+        for mod, dependants in source.items():
+            needed_by.setdefault(mod, set()).update(dependants)
+    lines: list[str] = []
+    for parent in dict.fromkeys(parents):
+        if parent not in rooted and (path := _path_to_root(needed_by, parent, rooted)):
+            lines.append(_word_path(problem, path))
+    return lines[:2]
+
+
+def _path_to_root(needed_by: Mapping[str, set[str]], start: str, rooted: set[str]) -> list[str]:
+    """Shortest chain of mods, ``start`` first, each needed (in some version) by the next, ending at a mod
+    the player asked for or has installed."""
     previous: dict[str, str] = {}
     frontier = [start]
     visited = {start}
@@ -1350,7 +1633,7 @@ def _path_to_root(provider: _Provider, start: str, rooted: set[str]) -> list[str
                 while path[-1] != start:
                     path.append(previous[path[-1]])
                 return list(reversed(path))
-            for parent in parents_of.get(mod, []):
+            for parent in sorted(needed_by.get(mod, ())):
                 if parent not in visited:
                     visited.add(parent)
                     previous[parent] = mod
@@ -1374,30 +1657,18 @@ def _word_path(problem: _Problem, path: list[str]) -> str:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _suggest(problem: _Problem, outcome: _Outcome, explanation: Explanation, max_rounds: int) -> tuple[str, ...]:
-    involved = _mods_in_explanation(outcome, explanation)
+def _suggest(problem: _Problem, involved: list[str], max_rounds: int, trials: int) -> tuple[str, ...]:
+    """Relaxations that really resolve, each checked by a new search; at most MAX_SUGGESTIONS of them,
+    cheapest first, within ``trials`` searches."""
     found: list[str] = []
-    trials = 0
-    for text, requests in _relaxations(problem, involved):
-        if trials >= MAX_SUGGESTION_TRIALS or len(found) >= MAX_SUGGESTIONS:
-            break
-        trials += 1
+    relaxations = itertools.islice(_relaxations(problem, involved), trials)
+    for text, requests in relaxations:
         trial = _Problem(list(problem.installed.values()), requests, problem.catalog, share=problem)
-        if _search(trial, max_rounds).solved:
+        if _attempt(trial, max_rounds).solved:
             found.append(text)
+            if len(found) == MAX_SUGGESTIONS:
+                break
     return tuple(found)
-
-
-def _mods_in_explanation(outcome: _Outcome, explanation: Explanation) -> list[str]:
-    """Mods the explanation is about, most central first: the conflicted mods, then who demanded them."""
-    mods: list[str] = []
-    for conflict in explanation.conflicts:
-        mods.append(conflict.mod)
-    for requirement, parent in outcome.causes:
-        mods.append(requirement.mod)
-        if parent is not None:
-            mods.append(parent.mod)
-    return list(dict.fromkeys(mods))
 
 
 def _relaxations(problem: _Problem, involved: list[str]) -> Iterator[tuple[str, list[Request]]]:
@@ -1405,17 +1676,24 @@ def _relaxations(problem: _Problem, involved: list[str]) -> Iterator[tuple[str, 
     request (those about mods in the conflict first); remove an installed mod that is in the conflict."""
     requests = list(problem.requests)
     rank = {mod: index for index, mod in enumerate(involved)}
-    moving = [mod for mod in involved if mod in problem.updating or (mod in problem.installs and mod in problem.installed)]
+    moving = [mod for mod in involved
+              if mod in problem.installed and (mod in problem.updating or mod in problem.installs)]
     for mod in moving:
         version = problem.installed[mod].version
         yield f"keep {problem.name(mod)} at {version}", _keeping(problem, requests, mod, version)
     droppable = [(index, request) for index, request in enumerate(requests) if not isinstance(request, Update)]
     droppable.sort(key=lambda item: (rank.get(_request_mod(item[1]), len(rank)), item[0]))
-    for index, request in droppable:
+    # Requests about mods the conflict names first; the others only after the removals, so that with many
+    # requests the trials are not all spent on ones that cannot matter.
+    relevant = [(index, request) for index, request in droppable if _request_mod(request) in rank]
+    for index, request in relevant:
         yield _drop_text(problem, request), requests[:index] + requests[index + 1:]
     for mod in involved:
         if mod in problem.installed and mod not in problem.removing and mod not in problem.installs:
             yield f"remove {problem.name(mod)}", [*requests, Remove(mod)]
+    for index, request in droppable:
+        if (index, request) not in relevant:
+            yield _drop_text(problem, request), requests[:index] + requests[index + 1:]
 
 
 def _keeping(problem: _Problem, requests: list[Request], mod: str, version: str) -> list[Request]:
