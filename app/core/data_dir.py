@@ -31,6 +31,21 @@ class DataDir:
         return self.root / "cache" / "http.sqlite3"
 
     @property
+    def downloads_dir(self) -> Path:
+        """Archives being downloaded (partial files resume from here) and finished downloads."""
+        return self.root / "downloads"
+
+    @property
+    def install_db(self) -> Path:
+        """Install transactions, their journal, file ownership and history (SQLite)."""
+        return self.root / "state" / "installs.sqlite3"
+
+    @property
+    def vault_dir(self) -> Path:
+        """Staging, backups and disabled mods; on the SPT root's file system (see app/core/install.py)."""
+        return self.root / "vault"
+
+    @property
     def demo_root(self) -> Path:
         """Where `kappa --demo` builds its sample SPT install."""
         return self.root / "demo" / "SPT-4.0"

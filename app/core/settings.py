@@ -24,6 +24,10 @@ class Settings(BaseModel):
     forge_mirror: str | None = None  # e.g. the community mirror, tried when the primary is down
     spt_path: str | None = None  # the install opened last
     forge_mappings: dict[str, int] = Field(default_factory=dict)  # installed GUID (lower case) -> Forge mod id
+    # The backup store (what installs replaced or removed; what `undo` restores) is pruned past either limit,
+    # oldest transaction first. The last transaction's backups are always kept, so one undo always works.
+    backup_max_mb: int = Field(default=2048, ge=0)
+    backup_max_days: int = Field(default=30, ge=0)
 
     @field_validator("forge_url", "forge_mirror")
     @classmethod
