@@ -4,9 +4,10 @@ Layouts follow the Forge's content guidelines and its verifier: server mods in `
 or ``SPT_Runtime/user/mods/<Folder>/`` (4.1), client plugins in ``BepInEx/plugins/<Folder>/`` (or loose),
 patchers in ``BepInEx/patchers/``, and SPT 3.x server mods as ``user/mods/<folder>/`` packages with a
 package.json and ``src/mod.js``. DLLs are byte-for-byte copies of the compiled test assemblies in
-``app/sandbox/assemblies`` (see tests/assemblies/README.md), so an archive's DLLs read back exactly as
-tests/assemblies/expected.json says; mods without a compiled assembly carry a helper-library DLL named after
-the folder. A DLL's own metadata is that of its assembly, whatever version the archive is for.
+``app/sandbox/assemblies`` (see tests/assemblies/README.md), except that the mod version a DLL declares is
+rewritten to the archive's version where both strings have the same length (0.9.14 -> 0.9.15), so an installed
+update reads as the version it is; where the lengths differ (1.0.0-beta.2 -> 1.0.0) the DLL keeps its compiled
+version. Mods without a compiled assembly carry a helper-library DLL named after the folder.
 
 Building is deterministic, and an archive directory that already holds the same archives (same manifest
 fingerprint) is reused rather than rebuilt, so test sessions and demo starts stay fast.
@@ -18,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import py7zr
 
+from app.core.dotnet import AssemblyReadError, read_assembly
 from app.sandbox.forge.catalogue import (
     CLIENT_FILLER,
     SERVER_FILLER,
@@ -70,7 +73,7 @@ def _part_entries(mod: Mod, version: ModVersion, part: Part) -> list[tuple[str, 
         root = "BepInEx/plugins" + (f"/{part.folder}" if part.folder else "")
         filler = CLIENT_FILLER
     if part.sources:
-        return [(f"{root}/{Path(source).name}", _assembly(source)) for source in part.sources]
+        return [(f"{root}/{Path(source).name}", _assembly_for(source, version.version)) for source in part.sources]
     name = part.folder.rsplit("/", 1)[-1] or mod.slug
     return [(f"{root}/{name}.dll", _assembly(filler))]
 
@@ -105,6 +108,45 @@ def _assembly(relative: str) -> bytes:
     if relative not in _ASSEMBLY_CACHE:
         _ASSEMBLY_CACHE[relative] = (ASSEMBLIES / relative).read_bytes()
     return _ASSEMBLY_CACHE[relative]
+
+
+def _assembly_for(relative: str, version: str) -> bytes:
+    """The compiled assembly with its declared mod version rewritten to `version` (same length only).
+
+    The version is a length-prefixed UTF-8 string in an attribute blob (plugins) or a UTF-16 user string
+    (server metadata); replacing it with one of the same length keeps every offset valid. The result is read
+    back and used only if it reads as `version`.
+    """
+    data = _assembly(relative)
+    wanted = version.split("+", 1)[0]
+    declared = _declared_versions(relative)
+    olds = [old for old in declared if old != wanted and len(old) == len(wanted)]
+    if not olds:
+        return data
+    for old in olds:
+        data = data.replace(bytes([len(old)]) + old.encode(), bytes([len(wanted)]) + wanted.encode())
+        data = data.replace(old.encode("utf-16-le"), wanted.encode("utf-16-le"))
+    return data if _declared_versions_of(data) == {wanted} else _assembly(relative)
+
+
+_DECLARED_CACHE: dict[str, set[str]] = {}
+
+
+def _declared_versions(relative: str) -> set[str]:
+    if relative not in _DECLARED_CACHE:
+        _DECLARED_CACHE[relative] = _declared_versions_of(_assembly(relative))
+    return _DECLARED_CACHE[relative]
+
+
+def _declared_versions_of(data: bytes) -> set[str]:
+    with tempfile.TemporaryDirectory(prefix="kappa-forge-dll-") as folder:
+        path = Path(folder) / "probe.dll"
+        path.write_bytes(data)
+        try:
+            info = read_assembly(path)
+        except AssemblyReadError:
+            return set()
+    return {p.version for p in info.plugins} | {m.version for m in info.server_mods if m.version}
 
 
 def archive_name(slug: str, version: str, archive_format: str) -> str:
