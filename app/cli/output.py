@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.errors import KappaError
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNSATISFIABLE = 0, 1, 2, 3
 
 
@@ -21,6 +23,15 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def print_json(document: Any) -> None:
     json.dump(document, sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    """Ask a yes/no question on the terminal; --yes answers it. Without a terminal there is nobody to ask."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise KappaError(f"{question.rstrip('?')}? Nobody can answer here: add --yes to go ahead")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def warn(message: str) -> None:

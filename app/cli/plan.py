@@ -55,11 +55,15 @@ def run(args: argparse.Namespace) -> int:
     elif outcome.plan is not None:
         sys.stdout.write(format_plan(outcome))
     if outcome.plan is None:
-        print(f"kappa: no plan satisfies every constraint.\n{outcome.explanation.text}", file=sys.stderr)
-        for suggestion in outcome.explanation.suggestions:
-            print(f"  what would work: {suggestion}", file=sys.stderr)
+        explain_unsatisfiable(outcome)
         return EXIT_UNSATISFIABLE
     return EXIT_OK
+
+
+def explain_unsatisfiable(outcome: PlanOutcome) -> None:
+    print(f"kappa: no plan satisfies every constraint.\n{outcome.explanation.text}", file=sys.stderr)
+    for suggestion in outcome.explanation.suggestions:
+        print(f"  what would work: {suggestion}", file=sys.stderr)
 
 
 def format_plan(outcome: PlanOutcome) -> str:

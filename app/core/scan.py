@@ -6,8 +6,10 @@ What counts follows what the game and the server load:
 - 3.x server mods: each folder in `user/mods` with a `package.json`.
 - Client mods: every DLL under `BepInEx/plugins` (any depth, except SPT's own `plugins/spt/`) and
   `BepInEx/patchers`.
-Disabled mods are recognised where Kappa (and other SPT managers) put them: `<server>/user/mods.disabled/`,
-`BepInEx/plugins.disabled/`, `BepInEx/patchers.disabled/`, and plugin files renamed to `*.dll.disabled`.
+Disabled mods are recognised where other SPT managers put them: `<server>/user/mods.disabled/`,
+`BepInEx/plugins.disabled/`, `BepInEx/patchers.disabled/`, and plugin files renamed to `*.dll.disabled`; and in
+Kappa's own disabled store, a mirror of the game root outside it (see app/core/install.py), whose mods are listed
+at the path they return to when enabled.
 
 A file that cannot be read becomes a ScanProblem with a reason; it never stops the scan.
 """
@@ -20,7 +22,7 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +44,20 @@ class _DllJob:
     with_version_resource: bool
 
 
-def scan_install(install: SptInstall, cache: ScanCache | None = None, *, parallel: bool = True) -> ScanResult:
-    """Read every installed mod of `install`. Pure reading: nothing on disk changes (but the cache file)."""
-    return _Scanner(install, cache or ScanCache(None), parallel).run()
+def scan_install(install: SptInstall, cache: ScanCache | None = None, *, parallel: bool = True,
+                 disabled_store: Path | None = None) -> ScanResult:
+    """Read every installed mod of `install`. Pure reading: nothing on disk changes (but the cache file).
+
+    `disabled_store` is Kappa's mirror of the game root holding disabled mods: they are listed as disabled.
+    """
+    cache = cache or ScanCache(None)
+    result = _Scanner(install, cache, parallel).run()
+    if disabled_store is None or not disabled_store.is_dir():
+        return result
+    stored = _Scanner(install.moved_to(disabled_store), cache, parallel).run()
+    mods = sorted([*result.mods, *(replace(mod, enabled=False) for mod in stored.mods)],
+                  key=lambda m: (m.kind != "server", m.path.lower(), m.guid.lower()))
+    return ScanResult(install, tuple(mods), result.problems + stored.problems, result.files_read + stored.files_read)
 
 
 class _Scanner:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core.dotnet import AssemblyReadError, read_version_resource
@@ -58,6 +58,10 @@ class SptInstall:
             return None
         numbers = [part for part in self.eft_version.split(".") if part.isdigit()]
         return int(numbers[-1]) if len(numbers) >= 4 else None
+
+    def moved_to(self, root: Path) -> SptInstall:
+        """The same install laid out under another folder (Kappa's disabled store, a staging area)."""
+        return replace(self, root=root, server_dir=root / self.server_dir.relative_to(self.root))
 
     def relative(self, path: Path) -> str:
         """`path` relative to the game root, with forward slashes (the scan contract's form)."""

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from app.core.data_dir import DataDir
+from app.core.install import InstallEngine
 from app.core.mods import ScanResult
 from app.core.scan import scan_install
 from app.core.scan_cache import ScanCache
@@ -19,7 +20,8 @@ class InstalledModsService:
     def scan_now(self, spt_path: Path) -> ScanResult:
         """Scan on the calling thread (the CLI); the GUI uses `scan`."""
         install = open_install(spt_path)
-        return scan_install(install, ScanCache(self.data_dir.scan_cache_file))
+        disabled = InstallEngine(install.root, self.data_dir).disabled_root  # mods Kappa disabled
+        return scan_install(install, ScanCache(self.data_dir.scan_cache_file), disabled_store=disabled)
 
     async def scan(self, spt_path: Path) -> ScanResult:
         """Scan on a worker thread: DLL parsing must never run on the GUI thread."""

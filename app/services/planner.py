@@ -117,6 +117,7 @@ class Planner:
         self.forge = forge
         self.mappings = mappings or {}
         self.known: dict[int, _Known] = {}
+        self.key_of_installed: dict[str, str] = {}  # installed group GUID (lower case) -> plan key
 
     async def plan(self, scan: ScanResult, *, install: Sequence[ModSpec] = (), update: Sequence[str] | None = None,
                    update_all: bool = False, remove: Sequence[str] = (), pins: Sequence[ModSpec] = (),
@@ -128,6 +129,7 @@ class Planner:
         await self._fetch_closure([m.forge_id for m in report.mods if m.forge_id is not None] +
                                   [known.forge_id for known in requested])
         key_of_installed = {checked.guid.lower(): self._key(checked) for checked in report.mods}
+        self.key_of_installed = key_of_installed
         requests: list[Request] = [
             Install(known.guid.lower(), spec.constraint, with_optional)
             for known, spec in zip(requested, install, strict=True)]
@@ -150,6 +152,14 @@ class Planner:
         updating = update_all or bool(update)
         return PlanOutcome(spt, replace(plan, warnings=(*waived, *plan.warnings)),
                            disagreements=tuple(self._cross_check(report, plan)) if updating else ())
+
+    def installed_guids_by_key(self, scan: ScanResult) -> dict[str, set[str]]:
+        """After `plan`: each plan key's installed GUIDs (lower case, every half of the mod)."""
+        guids: dict[str, set[str]] = {}
+        for group in group_installed(scan.mods):
+            key = self.key_of_installed.get(group.key, group.key)
+            guids.setdefault(key, set()).update(member.guid.lower() for member in group.members)
+        return guids
 
     @staticmethod
     def _installed_key(guid: str, key_of_installed: dict[str, str]) -> str:

@@ -16,7 +16,6 @@ import socket
 import tempfile
 import threading
 import time
-import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from email.message import Message
@@ -27,6 +26,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from app.sandbox.file_host import FileBody, file_answer, send_file
 from app.sandbox.forge.api import UNAUTHENTICATED, ApiRequest, ApiResult, ForgeApi
 from app.sandbox.forge.archives import CONTENT_TYPES, build_archives
 from app.sandbox.forge.catalogue import Catalogue, default_catalogue
@@ -65,6 +65,7 @@ class _Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
     cut_after: int | None = None  # close the connection after this many body bytes (a broken download)
+    file: FileBody | None = None  # a body streamed from disk instead of `body` (archives can be 500 MB)
 
 
 class LocalForge:
@@ -278,12 +279,9 @@ class LocalForge:
         path = self.archive_dir / name
         if "/" in name or path.suffix not in CONTENT_TYPES or not path.is_file():
             return _html(404, "Not Found", "<h1>404 | Not Found</h1>")
-        data = path.read_bytes()
-        base = [("Content-Type", CONTENT_TYPES[path.suffix]),
-                ("Accept-Ranges", "bytes"), ("Content-Disposition", f'attachment; filename="{name}"'),
-                ("Last-Modified", "Thu, 01 Jan 2026 00:00:00 GMT"), ("ETag", f'"{len(data):x}-{zlib.crc32(data):08x}"')]
-        response = _ranged(data, headers.get("Range"), base)
-        if method == "GET" and response.status in (200, 206):
+        answer = file_answer(path, CONTENT_TYPES[path.suffix], headers, name)
+        response = _Response(answer.status, headers=answer.headers, file=answer.body if method == "GET" else None)
+        if response.file is not None:
             with self._lock:
                 response.cut_after = self._cuts.popleft() if self._cuts else None
         return response
@@ -291,25 +289,6 @@ class LocalForge:
 
 def _rule(rule: RateLimitRule | list[tuple[int, float, float]] | None) -> RateLimitRule | None:
     return rule if rule is None or isinstance(rule, RateLimitRule) else RateLimitRule(rule)
-
-
-def _ranged(data: bytes, header: str | None, base: list[tuple[str, str]]) -> _Response:
-    """A single byte range (RFC 9110 14.1); several ranges or a malformed header get the whole file."""
-    size = len(data)
-    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
-    if match is None or match.group(1) == match.group(2) == "":
-        return _Response(200, data, [*base, ("Content-Length", str(size))])
-    first, last = match.group(1), match.group(2)
-    if first == "":
-        start, end = max(size - int(last), 0), size - 1
-    else:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        return _Response(416, b"", [*base, ("Content-Range", f"bytes */{size}"), ("Content-Length", "0")])
-    chunk = data[start:end + 1]
-    return _Response(206, chunk, [*base, ("Content-Range", f"bytes {start}-{end}/{size}"),
-                                  ("Content-Length", str(len(chunk)))])
 
 
 def encode_json(document: Any) -> bytes:
@@ -403,6 +382,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if method == "HEAD":
+            return
+        if response.file is not None:
+            send_file(self.connection, response.file, cut_after=response.cut_after)
+            if response.cut_after is not None:
+                self.close_connection = True
             return
         if response.cut_after is not None:
             self.wfile.write(response.body[:response.cut_after])
