@@ -182,7 +182,7 @@ def _rar_extra_record(record_type: int, data: bytes) -> bytes:
 
 @dataclass
 class RarEntry:
-    name: str
+    name: str | bytes  # bytes: written as they are (RAR 5 says UTF-8; a broken tool may write anything)
     data: bytes = b""
     directory: bool = False
     compressed: bool = False  # mark the data as compressed (it is still stored: only a refusal can be tested)
@@ -195,7 +195,7 @@ class RarEntry:
 
 
 def _rar_file_header(entry: RarEntry) -> bytes:
-    name = entry.name.encode("utf-8")
+    name = entry.name if isinstance(entry.name, bytes) else entry.name.encode("utf-8")
     file_flags = 0x0001 if entry.directory else 0x0004  # directory, or "CRC32 present"
     mode = entry.mode if entry.mode is not None else (
         (stat.S_IFDIR | 0o755) if entry.directory else (stat.S_IFREG | 0o644)) if entry.host_os == 1 else 0x20

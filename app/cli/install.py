@@ -54,9 +54,12 @@ def register(commands: Any, add_global_options: Any) -> None:
     for parser in (uninstall, disable, enable):
         parser.add_argument("guid", metavar="GUID")
     history = commands.add_parser("history", help="every transaction Kappa made on this install")
+    backups = commands.add_parser("backups", help="show or change how long the backups that undo needs are kept")
+    backups.add_argument("--max-mb", type=int, metavar="MB", help="keep at most this much (oldest pruned first)")
+    backups.add_argument("--max-days", type=int, metavar="DAYS", help="prune backups older than this")
     undo = commands.add_parser("undo", help="revert the last transaction, byte for byte")
     handlers = {install: run_install, update: run_update, uninstall: run_uninstall, disable: run_disable,
-                enable: run_enable, history: run_history, undo: run_undo}
+                enable: run_enable, history: run_history, undo: run_undo, backups: run_backups}
     for parser, handler in handlers.items():
         add_global_options(parser, suppress=True)
         parser.set_defaults(handler=handler)
@@ -119,6 +122,27 @@ def run_history(args: argparse.Namespace) -> int:
         return EXIT_OK
     rows = [(str(r.id), _when(r.started_at), r.kind, r.state, r.summary, _backup_words(r)) for r in records]
     print("\n".join(table(("#", "WHEN", "KIND", "STATE", "WHAT", "BACKUP"), rows)))
+    return EXIT_OK
+
+
+def run_backups(args: argparse.Namespace) -> int:
+    store = SettingsStore(DataDir.at(args.data_dir))
+    settings = store.load()
+    if args.max_mb is not None or args.max_days is not None:
+        if any(value is not None and value < 0 for value in (args.max_mb, args.max_days)):
+            raise KappaError("--max-mb and --max-days cannot be negative")
+        settings = settings.model_copy(update={k: v for k, v in (("backup_max_mb", args.max_mb),
+                                                                  ("backup_max_days", args.max_days)) if v is not None})
+        store.save(settings)
+    report = _installer(args).prune_backups()
+    if args.json:
+        print_json({"max_mb": settings.backup_max_mb, "max_days": settings.backup_max_days, **report.to_json()})
+        return EXIT_OK
+    print(f"Backups are kept up to {settings.backup_max_mb} MB and {settings.backup_max_days} days; the last "
+          "transaction's backup is always kept, so it can be undone.")
+    print(f"The backup store holds {size_in_words(report.kept_bytes) or 'nothing'}"
+          + (f"; pruned the backups of #{', #'.join(map(str, report.pruned))} ({size_in_words(report.freed_bytes)})"
+             if report.pruned else "") + ".")
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import zipfile
 import zlib
@@ -465,7 +466,7 @@ def _zip_entry_name(info: zipfile.ZipInfo) -> str:
     cp437 maps every byte, so the raw bytes can always be recovered and the result is never an error.
     """
     if info.flag_bits & _ZIP_FLAG_UTF8:
-        return info.filename
+        return info.orig_filename  # not .filename, which zipfile cuts at a NUL character
     raw = info.orig_filename.encode("cp437")
     unicode_path = _zip_unicode_path_extra(info.extra, raw)
     if unicode_path is not None:
@@ -904,6 +905,8 @@ def extract(listing: ArchiveListing, plan: InstallLayout, staging: Path, *, limi
 def _as_archive_error(archive: Path, exc: BaseException, entry: str | None) -> BaseException:
     """What extraction failures say to the player (naming the entry being unpacked); library errors from damaged
     data all mean the same to them."""
+    if isinstance(exc, _CallbackFailed):
+        return exc.original
     if isinstance(exc, ArchiveError | KeyboardInterrupt | SystemExit):
         return exc
     if isinstance(exc, MemoryError):
@@ -911,6 +914,14 @@ def _as_archive_error(archive: Path, exc: BaseException, entry: str | None) -> B
     if isinstance(exc, OSError) and exc.filename is not None:
         return _refuse(archive, f"could not write {exc.filename}: {exc.strerror}", entry)
     return _refuse(archive, _DAMAGED.format(detail=str(exc) or type(exc).__name__), entry)
+
+
+class _CallbackFailed(Exception):
+    """The caller's progress or cancelled callback raised: its own exception goes back to it unchanged."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
 
 
 class _WritePipeline:
@@ -970,7 +981,7 @@ class _StagingWriter:
 
     def __init__(self, root: Path, archive: Path, total: int, limits: ArchiveLimits,
                  progress: Callable[[int, int], None] | None, cancelled: Callable[[], bool] | None) -> None:
-        self.root = root
+        self.root = root.absolute()  # py7zr hands back absolute names; they are matched against this
         self.archive = archive
         self.total = total
         self.limits = limits
@@ -996,10 +1007,17 @@ class _StagingWriter:
 
     def report(self) -> None:
         if self.progress is not None:
-            self.progress(self.done, self.total)
+            try:
+                self.progress(self.done, self.total)
+            except BaseException as exc:
+                raise _CallbackFailed(exc) from exc
 
     def check_cancelled(self) -> None:
-        if self.cancelled is not None and self.cancelled():
+        try:
+            stop = self.cancelled is not None and self.cancelled()
+        except BaseException as exc:
+            raise _CallbackFailed(exc) from exc
+        if stop:
             raise ExtractionCancelled(f"{self.archive.name}: extraction cancelled; nothing was installed")
 
     def open(self, placement: Placement, declared_size: int) -> _FileSink:
@@ -1188,8 +1206,7 @@ def _extract_7z(listing: ArchiveListing, plan: InstallLayout, writer: _StagingWr
         if _unsupported_7z_methods(archive):
             _extract_7z_with_tool(listing, members, wanted, writer)
             return
-        jobs = {member.raw_name.replace("\\", "/"): (member, wanted[name])
-                for name, member in members.items() if name in wanted}
+        jobs = {name: (member, wanted[name]) for name, member in members.items() if name in wanted}
         archive.worker = _chunked_worker(archive)
         factory = _SinkFactory(writer, jobs, writer.root)
         archive.extract(path=writer.root, targets=[member.raw_name for member, _ in jobs.values()], factory=factory)
@@ -1259,8 +1276,9 @@ class _SinkFactory:
 
     def create(self, filename: str) -> Any:
         relative = filename[len(self.root_prefix):] if filename.startswith(self.root_prefix) else filename
-        member, placement = self.jobs[relative.replace("\\", "/")]
-        return _py7z_sink_class()(self, relative, self.writer.open(placement, member.size))
+        key = normalise_entry_name(relative)  # py7zr drops "./" and the like, as the checked names do
+        member, placement = self.jobs[key]
+        return _py7z_sink_class()(self, key, self.writer.open(placement, member.size))
 
     def check_finished(self) -> None:
         missing = set(self.jobs) - self.finished
@@ -1313,8 +1331,7 @@ def _extract_7z_with_tool(listing: ArchiveListing, members: dict[str, _Member], 
     sevenzip = _find_7zip()
     if sevenzip is None:
         raise _refuse(listing.path, "the archive needs 7-Zip to unpack: install 7-Zip (7-zip.org) and try again")
-    private = writer.root / f".kappa-7z-{os.getpid()}"
-    private.mkdir()
+    private = Path(tempfile.mkdtemp(prefix=".kappa-7z-", dir=writer.root))
     writer.created_dirs.append(private)
     try:
         _run_7zip(sevenzip, listing.path, private, writer)

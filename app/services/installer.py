@@ -29,12 +29,14 @@ from app.core.install import (
     InstallEngine,
     ModChange,
     NewFile,
+    PruneReport,
     TransactionRecord,
 )
 from app.core.mods import InstalledMod, ScanResult
 from app.core.processes import running_spt_processes
 from app.core.resolver import Plan, Step
 from app.core.scan import scan_install
+from app.core.settings import SettingsStore
 from app.core.spt_install import SptInstall
 from app.core.versions import satisfies
 from app.net.download import Downloader, DownloadProgress
@@ -232,7 +234,7 @@ class Installer:
     # -- applying
     async def commit(self, proposal: Proposal, on_conflict: ConflictPolicy = ConflictPolicy.FAIL) -> TransactionRecord:
         try:
-            return await asyncio.to_thread(self.engine.apply, proposal.changes, kind=proposal.kind,
+            return await self._transaction(self.engine.apply, proposal.changes, kind=proposal.kind,
                                            summary=proposal.summary, on_conflict=on_conflict)
         finally:
             self.discard(proposal)
@@ -246,19 +248,19 @@ class Installer:
     async def uninstall(self, guid: str) -> TransactionRecord:
         self.ensure_nothing_running()
         key, name, files = await asyncio.to_thread(self._find_installed, guid)
-        return await asyncio.to_thread(self.engine.uninstall, key, name, files)
+        return await self._transaction(self.engine.uninstall, key, name, files)
 
     async def disable(self, guid: str) -> TransactionRecord:
         self.ensure_nothing_running()
         key, name, files = await asyncio.to_thread(self._find_installed, guid)
-        return await asyncio.to_thread(self.engine.disable, key, name, files)
+        return await self._transaction(self.engine.disable, key, name, files)
 
     async def enable(self, guid: str) -> TransactionRecord:
         self.ensure_nothing_running()
         wanted = guid.lower()
         for record in await asyncio.to_thread(self.engine.disabled_mods):
             if wanted in (record.key, record.name.lower()):
-                return await asyncio.to_thread(self.engine.enable, record.key)
+                return await self._transaction(self.engine.enable, record.key)
         scan = await asyncio.to_thread(self.scan)
         if any(mod.guid.lower() == wanted and not mod.enabled for mod in scan.mods):
             raise KappaError(f"{guid} was disabled by another tool (it is not in Kappa's disabled store); "
@@ -267,10 +269,22 @@ class Installer:
 
     async def undo(self) -> TransactionRecord:
         self.ensure_nothing_running()
-        return await asyncio.to_thread(self.engine.undo)
+        return await self._transaction(self.engine.undo)
 
     def history(self) -> list[TransactionRecord]:
         return self.engine.history()
+
+    def prune_backups(self) -> PruneReport:
+        """Apply the backup policy in the settings (size and age); the last transaction's backup is kept."""
+        settings = SettingsStore(self.data_dir).load()
+        return self.engine.prune_backups(settings.backup_max_mb * 2**20, settings.backup_max_days)
+
+    async def _transaction(self, operation: Callable[..., TransactionRecord], *args: Any,
+                           **options: Any) -> TransactionRecord:
+        """Run one engine transaction off the event loop, then keep the backup store within its policy."""
+        record = await asyncio.to_thread(operation, *args, **options)
+        await asyncio.to_thread(self.prune_backups)
+        return record
 
     def dependants(self, guid: str, scan: ScanResult) -> list[str]:
         """Installed, enabled mods that need `guid`: removing or disabling it breaks them."""

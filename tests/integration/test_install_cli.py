@@ -194,3 +194,18 @@ def test_undo_with_nothing_to_undo_and_an_empty_history(kappa40: Kappa) -> None:
     assert code == 0 and "No transactions yet" in out
     code, out, err = kappa40("undo", "--yes")
     assert code == 1 and "nothing to undo" in err
+
+
+def test_backups_follow_the_policy_but_the_last_undo_always_works(kappa40: Kappa) -> None:
+    for guid in ("com.ravenfall.betterscavkarma", "com.pinecone.swiftsort.core"):
+        code, _, err = kappa40("uninstall", guid, "--yes")
+        assert code == 0, err
+    document = kappa40.json("backups", "--max-mb", "0")
+    assert document["max_mb"] == 0 and document["pruned"] == [1]
+    history = kappa40.json("history")["transactions"]
+    assert [(t["id"], t["backup_pruned"]) for t in history] == [(2, False), (1, True)]
+    code, _, err = kappa40("undo", "--yes")  # the newest transaction's backup was kept
+    assert code == 0, err
+    assert (kappa40.root / "BepInEx/plugins/SwiftSort/SwiftSort.Core.dll").is_file()
+    code, out, _ = kappa40("backups")
+    assert code == 0 and "up to 0 MB and 30 days" in out

@@ -406,3 +406,32 @@ def test_a_wrapper_around_bepinex_holding_only_dlls_is_a_wrapper_not_a_plugin_fo
         "Mod-1.0/BepInEx/plugins/Mod.dll": "BepInEx/plugins/Mod.dll",
         "Mod-1.0/BepInEx/plugins/Mod.Core.dll": "BepInEx/plugins/Mod.Core.dll",
     }
+
+
+def test_7z_names_with_a_dot_slash_prefix_are_matched(tmp_path: Path) -> None:
+    archive = build_7z(tmp_path / "Mod.7z", {"x": PLUGIN}, names={"x": "./BepInEx/plugins/Mod.dll"})
+    assert install(archive, "4.1", tmp_path / "staging") == {"BepInEx/plugins/Mod.dll": PLUGIN}
+
+
+def test_a_relative_staging_folder_works_for_every_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for archive in (build_zip(tmp_path / "Mod.zip", {"BepInEx/plugins/Mod.dll": PLUGIN}),
+                    build_7z(tmp_path / "Mod.7z", {"BepInEx/plugins/Mod.dll": PLUGIN}),
+                    build_rar5(tmp_path / "Mod.rar", [RarEntry("BepInEx/plugins/Mod.dll", PLUGIN)])):
+        listing = inspect_archive(archive)
+        staged = extract(listing, plan_layout(listing, "4.1"), Path(f"staging-{listing.format}"))
+        assert staged[0].path == tmp_path / f"staging-{listing.format}/BepInEx/plugins/Mod.dll"
+        assert staged[0].path.read_bytes() == PLUGIN
+
+
+def test_an_error_in_the_progress_callback_comes_back_unchanged(tmp_path: Path) -> None:
+    archive = build_zip(tmp_path / "Mod.zip", {"BepInEx/plugins/Mod.dll": PLUGIN})
+    listing = inspect_archive(archive)
+
+    def broken(done: int, total: int) -> None:
+        if done:
+            raise LookupError("ui went away")
+
+    with pytest.raises(LookupError, match="ui went away"):
+        extract(listing, plan_layout(listing, "4.1"), tmp_path / "staging", progress=broken)
+    assert not (tmp_path / "staging").exists()

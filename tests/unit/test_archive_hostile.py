@@ -475,11 +475,22 @@ def test_a_legacy_name_decoding_to_control_characters_is_refused(tmp_path: Path)
 
 
 def test_rar_names_that_are_not_utf8_are_replaced_not_crashed(tmp_path: Path) -> None:
+    archive = build_rar5(tmp_path / "Mod.rar", [RarEntry(b"BepInEx/plugins/M\xffd.dll", DLL)])
+    listing = inspect_archive(archive)
+    assert [entry.name for entry in listing.files] == ["BepInEx/plugins/M\ufffdd.dll"]
+    staged = extract(listing, plan_layout(listing, "4.1"), tmp_path / "staging")
+    assert staged[0].path.read_bytes() == DLL
+
+
+def test_a_rar_header_that_fails_its_checksum_is_damage(tmp_path: Path) -> None:
     archive = build_rar5(tmp_path / "Mod.rar", [RarEntry(GOOD, DLL)])
-    data = archive.read_bytes().replace(b"Mod.dll", b"M\xffd.dll")
-    # The header CRC no longer matches: rarfile must report damage, not crash.
-    archive.write_bytes(data)
-    assert_refused(archive, "damaged or incomplete")
+    archive.write_bytes(archive.read_bytes().replace(b"Mod.dll", b"M\xffd.dll"))
+    assert_refused(archive, "damaged or incomplete", "Header CRC")
+
+
+def test_a_utf8_flagged_zip_name_hiding_a_nul_is_refused(tmp_path: Path) -> None:
+    archive = write_raw_zip(tmp_path / "Mod.zip", [RawZipEntry("BepInEx/plugins/Mod.dll\x00ü.txt", DLL)])
+    assert_refused(archive, "Mod.dll\\x00ü.txt", "NUL character")
 
 
 def test_zip_crc_of_the_unicode_field_must_match(tmp_path: Path) -> None:
