@@ -67,7 +67,7 @@ class DownloadProgress:
     """A download's state, reported at most ~10 times a second and once at the end."""
 
     url: str
-    received: int  # bytes on disk, including those of a resumed partial file
+    received: int  # bytes received so far, including those of a resumed partial file
     total: int | None  # None when the server did not say and no size was expected
     speed: float  # bytes per second, smoothed
 
@@ -147,9 +147,12 @@ class Downloader:
         job = _Job(url, direct, self.directory, expected_size, _Meter(url, progress, self.clock), self._disk)
         limiter = self._limiter_for(direct, mod_key)
         async with self._busy.setdefault(job.key, asyncio.Lock()), self._slots:
-            await job.prepare()
             try:
+                await job.prepare()
                 return await self._attempts(job, limiter)
+            except OSError as exc:
+                raise DownloadError(f"Kappa could not write in its downloads folder {self.directory}: "
+                                    f"{exc.strerror or exc} (is the disk full or the folder read-only?).") from None
             finally:
                 job.close()
 
@@ -203,6 +206,8 @@ class Downloader:
             raise DownloadError(f"{job.describe()} redirects in circles; the link is broken.") from None
         except httpx.TransportError as exc:
             raise _Retry(_transport_reason(exc)) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise DownloadError(f"The download of {job.describe()} failed: {exc}.") from None
         return await job.finish()
 
 
@@ -288,17 +293,13 @@ class _Job:
         """Continue a partial file a previous attempt left (when it can be checked), or start clean."""
         self.directory.mkdir(parents=True, exist_ok=True)
         state = _read_sidecar(self.sidecar)
-        usable = (state is not None and state.get("url") == self.url and self.part.is_file()
-                  and (state.get("etag") or state.get("last_modified")))
-        size = self.part.stat().st_size if usable else 0
-        if not usable or size == 0 or (state and state.get("total") is not None and size >= state["total"]):
+        size = self.part.stat().st_size if self.part.is_file() else 0
+        if state is None or not _resumable(state, self.url, size):
             self.discard()
             return
-        assert state is not None
         self.hasher = await asyncio.to_thread(_hash_file, self.part)  # the bytes already here count in the hash
         self.received = size
-        self.etag, self.last_modified = state.get("etag"), state.get("last_modified")
-        self.total, self.retry_url = state.get("total"), None
+        self.etag, self.last_modified, self.total = state["etag"], state["last_modified"], state["total"]
 
     def request_headers(self) -> dict[str, str]:
         # identity: sizes and ranges then count the file's own bytes, not a compressed form of them
@@ -339,12 +340,8 @@ class _Job:
         self._check_announced_size()
         self.close()
         await asyncio.to_thread(atomic_write_text, self.sidecar, json.dumps(
-            {"url": self.url, "source": str(response.url), "etag": self.etag, "last_modified": self.last_modified,
-             "total": self.total}))
-        try:
-            handle = self.part.open("ab" if self.received else "wb")
-        except OSError as exc:
-            raise DownloadError(f"Kappa could not write {self.part}: {exc.strerror}.") from None
+            {"url": self.url, "etag": self.etag, "last_modified": self.last_modified, "total": self.total}))
+        handle = self.part.open("ab" if self.received else "wb")
         self._writer = _PartWriter(handle, self.hasher, self._disk)
         self.meter.start(self.received, self.total if self.total is not None else self.expected_size)
 
@@ -354,7 +351,7 @@ class _Job:
             self.discard()  # not the rest of *our* partial file
             raise _Retry("the server sent a different part of the file than Kappa asked for", 0.0)
         self.total = int(match.group(3)) if match.group(3) != "*" else None
-        self.resumed = True
+        self.resumed = self.received > 0
 
     def _check_announced_size(self) -> None:
         if self.expected_size is not None and self.total is not None and self.total != self.expected_size:
@@ -409,7 +406,11 @@ class _Job:
 
 
 class _PartWriter:
-    """Appends chunks to the part file and hashes them in a worker thread, one chunk behind the network."""
+    """Appends chunks to the part file and hashes them in a worker thread, one chunk behind the network.
+
+    A chunk handed to the worker is always written, even when the download is cancelled meanwhile: the file on
+    disk must be exactly the bytes hashed and counted, in order, or a resumed download would have a hole.
+    """
 
     def __init__(self, handle: BinaryIO, hasher: Any, executor: ThreadPoolExecutor) -> None:
         self._handle = handle
@@ -418,35 +419,32 @@ class _PartWriter:
         self._pending: Future[None] | None = None
 
     async def write(self, chunk: bytes) -> None:
-        if self._pending is not None and self._pending.done():
-            pending, self._pending = self._pending, None
-            pending.result()  # usually the case: no need to go round the event loop to learn it
         await self.drain()
         self._pending = self._executor.submit(self._write, chunk)
 
+    async def drain(self) -> None:
+        """Wait for the chunk in the worker; a cancel does not stop that chunk (shield), it only stops waiting."""
+        if self._pending is not None and not self._pending.done():
+            await asyncio.shield(asyncio.wrap_future(self._pending))
+        self._settle()
+
     def write_now(self, chunk: bytes) -> None:
+        self._settle()
+        self._write(chunk)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._settle()  # blocks for at most one chunk's write, so that nothing writes after the close
+        self._handle.close()
+
+    def _settle(self) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
-            pending.result()
-        self._write(chunk)
+            pending.result()  # raises the worker's OSError, if any
 
     def _write(self, chunk: bytes) -> None:
         self._handle.write(chunk)
         self._hasher.update(chunk)
-
-    async def drain(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            await asyncio.wrap_future(pending)
-
-    def close(self) -> None:
-        # A chunk may still be in the worker (a cancel arrived mid-write): let it land so that the file on disk is
-        # exactly the bytes hashed, then close.
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            with contextlib.suppress(OSError):
-                pending.result()
-        self._handle.close()
 
 
 class _Meter:
@@ -528,11 +526,26 @@ def _cancelled(url: str) -> DownloadCancelled:
 
 
 def _read_sidecar(path: Path) -> dict[str, Any] | None:
+    """The sidecar's fields, or None when it is missing or not what Kappa wrote (then the part starts over)."""
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return state if isinstance(state, dict) else None
+    if not isinstance(state, dict) or not isinstance(state.get("url"), str):
+        return None
+    state = {"url": state["url"], "etag": state.get("etag"), "last_modified": state.get("last_modified"),
+             "total": state.get("total")}
+    texts = all(isinstance(state[name], str | None) for name in ("etag", "last_modified"))
+    total = state["total"]
+    return state if texts and (total is None or (isinstance(total, int) and total >= 0)) else None
+
+
+def _resumable(state: dict[str, Any], url: str, size: int) -> bool:
+    """A part can be continued when it is this URL's, a validator can prove the server's file is the same, and it
+    is neither empty nor already as long as the whole file (a crash just before the rename: cheaper to refetch)."""
+    total = state.get("total")
+    has_validator = bool(state.get("etag") or state.get("last_modified"))
+    return state.get("url") == url and has_validator and size > 0 and (total is None or size < total)
 
 
 def _hash_file(path: Path) -> Any:

@@ -337,7 +337,8 @@ class Installer:
                 self.on_download(f"{step.name} {step.to_version}", update)
 
         downloaded = await self.downloader.download(release.link, expected_size=release.content_length,
-                                                    mod_key=str(step.forge_id), progress=progress)
+                                                    mod_key=str(step.forge_id) if step.forge_id is not None else None,
+                                                    progress=progress)
         return downloaded.path
 
     async def _match_on_forge(self, staged: StagedMod, proposal: Proposal) -> StagedMod:

@@ -280,14 +280,36 @@ def test_a_partial_file_of_a_file_that_changed_is_started_over(host: FileHost, f
     assert host.requests[-1].headers.get("Range") == "bytes=4096-" and host.requests[-1].status == 200
 
 
+def test_a_partial_file_without_a_trustworthy_sidecar_is_started_over(host: FileHost, files: Path,
+                                                                     downloads: Path) -> None:
+    data = _content(50_000)
+    (files / "mod.zip").write_bytes(data)
+    _leave_a_partial_file(host, downloads, host.url("mod.zip"), 4096)
+    sidecar = next(downloads.glob("*.part.json"))
+    sidecar.write_text('{"url": 7, "etag": ["not", "text"]}')  # damaged: Kappa did not write this
+
+    result = _download(downloads, host.url("mod.zip"))
+    assert not result.resumed and result.path.read_bytes() == data
+    assert "Range" not in host.requests[-1].headers
+
+
+def test_a_downloads_folder_that_cannot_be_written_is_a_clear_error(host: FileHost, files: Path,
+                                                                    tmp_path: Path) -> None:
+    (files / "mod.zip").write_bytes(_content(1000))
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the downloads folder should be")
+    with pytest.raises(DownloadError, match="could not write in its downloads folder"):
+        _download(blocked, host.url("mod.zip"))
+
+
 def test_server_errors_are_retried_and_broken_connections_are_bounded(host: FileHost, files: Path,
                                                                       downloads: Path) -> None:
     data = _content(10_000)
     (files / "mod.zip").write_bytes(data)
     host.script("/files/mod.zip", ScriptedAnswer(503, b"busy", {"Retry-After": "2"}), ScriptedAnswer(500, b"oops"))
-    time = FakeTime()
-    assert _download(downloads, host.url("mod.zip"), sleep=time.sleep, clock=time.clock).sha256 == _sha256(data)
-    assert time.slept[0] == 2.0 and len(time.slept) == 2  # Retry-After, then back-off
+    fake = FakeTime()
+    assert _download(downloads, host.url("mod.zip"), sleep=fake.sleep, clock=fake.clock).sha256 == _sha256(data)
+    assert fake.slept[0] == 2.0 and len(fake.slept) == 2  # Retry-After, then back-off
 
     host.interrupt_next_download(MAX_FAILURES, after_bytes=0)
     with pytest.raises(DownloadError, match=f"failed {MAX_FAILURES} times .the connection broke.") as caught:
@@ -356,42 +378,42 @@ def test_a_legacy_forge_link_to_a_landing_page_is_refused(local_forge: LocalForg
 # -- the Forge's per-mod limit ---------------------------------------------------------------------------------
 
 
-def _forge_on(time: FakeTime, forge: LocalForge) -> None:
+def _forge_on(fake: FakeTime, forge: LocalForge) -> None:
     # The route's limiter reads the same fake clock as the client, so a waited-out minute passes for both.
-    forge._downloads = DownloadLimiter(clock=time.clock)
+    forge._downloads = DownloadLimiter(clock=fake.clock)
 
 
 def test_a_sixth_download_of_a_mod_within_a_minute_waits_instead_of_meeting_a_429(local_forge: LocalForge,
                                                                                    downloads: Path) -> None:
-    time = FakeTime()
-    _forge_on(time, local_forge)
+    fake = FakeTime()
+    _forge_on(fake, local_forge)
     route = f"{local_forge.root_url}/mod/download/2326/fika-server/2.3.4"
     other = f"{local_forge.root_url}/mod/download/1877/better-scav-karma/0.9.15"
 
     async def work(downloader: Downloader) -> list[DownloadedFile]:
         results = [await downloader.download(route) for _ in range(6)]
-        before = list(time.slept)
+        before = list(fake.slept)
         results.append(await downloader.download(other))
-        assert time.slept == before  # another mod has its own window
+        assert fake.slept == before  # another mod has its own window
         return results
 
-    results = _run(downloads, work, sleep=time.sleep, clock=time.clock)
-    assert len(time.slept) == 1 and 60.0 <= time.slept[0] <= 66.0
+    results = _run(downloads, work, sleep=fake.sleep, clock=fake.clock)
+    assert len(fake.slept) == 1 and 60.0 <= fake.slept[0] <= 66.0
     assert all(r.status != 429 for r in local_forge.requests)
     assert len([r for r in local_forge.requests if r.path.startswith("/mod/download/2326/")]) == 6
     assert results[5].path.read_bytes() == (local_forge.archive_dir / "fika-server-2.3.4.7z").read_bytes()
 
 
 def test_a_429_from_the_forge_route_is_waited_out(local_forge: LocalForge, downloads: Path) -> None:
-    time = FakeTime()
-    _forge_on(time, local_forge)
+    fake = FakeTime()
+    _forge_on(fake, local_forge)
     route = f"{local_forge.root_url}/mod/download/2326/fika-server/2.3.4"
     with httpx.Client() as browser:  # somebody else used up this minute (the web page, another tool)
         assert [browser.get(route).status_code for _ in range(5)] == [307] * 5
 
-    result = _download(downloads, route, sleep=time.sleep, clock=time.clock, mod_key="fika-server")
+    result = _download(downloads, route, sleep=fake.sleep, clock=fake.clock, mod_key="fika-server")
     assert result.file_name == "fika-server-2.3.4.7z"
-    assert time.slept == [60.0]  # the route's HTML 429 has no Retry-After: its window is a minute
+    assert fake.slept == [60.0]  # the route's HTML 429 has no Retry-After: its window is a minute
     assert [r.status for r in local_forge.requests][5:] == [429, 307, 200]
 
 
