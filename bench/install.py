@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import statistics
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from app.core.archive import extract, inspect_archive, plan_layout
@@ -103,11 +104,27 @@ def compare(label: str, ours: Callable[[Path], None], theirs: Callable[[Path], N
           f"ratio {kappa_time / baseline_time:5.2f}x")
 
 
-def peak_install_memory(url: str, temp: Path, name: str) -> float:
+@contextlib.contextmanager
+def _file_host_process(folder: Path) -> Iterator[str]:
+    """The sandbox file host in its own process, so that neither downloader shares a CPU lock with the server."""
+    script = ("import sys, threading; from pathlib import Path; from app.sandbox.file_host import FileHost\n"
+              "with FileHost(Path(sys.argv[1])) as host:\n"
+              "    print(host.url(''), flush=True); threading.Event().wait()\n")
+    server = subprocess.Popen([sys.executable, "-c", script, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        yield server.stdout.readline().strip().rstrip("/")
+    finally:
+        server.kill()
+        server.wait()
+
+
+def peak_install_memory(url: str, forge_url: str, temp: Path, name: str) -> float:
     """Peak resident memory (MB) of a child process that downloads `url` and installs it with `kappa install`."""
     root = create_sample_install(temp / f"game-{name}", "4.0")
     data = temp / f"data-{name}"
-    child = subprocess.Popen([sys.executable, __file__, "--child", url, str(root), str(data)])
+    child = subprocess.Popen([sys.executable, __file__, "--child", url, forge_url, str(root), str(data)],
+                             stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"the child install of {name} failed")
@@ -116,7 +133,7 @@ def peak_install_memory(url: str, temp: Path, name: str) -> float:
     return usage.ru_maxrss / 1024  # Linux reports KiB
 
 
-def child_install(url: str, root: Path, data: Path) -> None:
+def child_install(url: str, forge_url: str, root: Path, data: Path) -> None:
     from app.cli import main
 
     folder = DataDir.at(data).downloads_dir
@@ -129,35 +146,37 @@ def child_install(url: str, root: Path, data: Path) -> None:
     named = archive.with_name("benchmod" + Path(url).suffix)
     archive.rename(named)
     raise SystemExit(main(["install", str(named), "--yes", "--no-deps", "--json", "--spt", str(root),
-                           "--data-dir", str(data), "--forge-url", url.split("/files/")[0] + "/api/v0"]))
+                           "--data-dir", str(data), "--forge-url", forge_url]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--child", nargs=3, metavar=("URL", "ROOT", "DATA"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, metavar=("URL", "FORGE", "ROOT", "DATA"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
-        child_install(options.child[0], Path(options.child[1]), Path(options.child[2]))
+        child_install(options.child[0], options.child[1], Path(options.child[2]), Path(options.child[3]))
     with tempfile.TemporaryDirectory(prefix="kappa-bench-", dir=os.environ.get("KAPPA_BENCH_DIR")) as name:
         temp = Path(name)
         payload = make_payload(temp / "payload", options.size_mb)
-        with LocalForge(rate_limit=None, archive_dir=temp / "forge") as forge:
-            archives = build_archives(payload, forge.archive_dir)
-            shutil.rmtree(payload.parent)
+        (temp / "files").mkdir()
+        archives = build_archives(payload, temp / "files")
+        shutil.rmtree(payload.parent)
+        with LocalForge(rate_limit=None, archive_dir=temp / "forge") as forge, \
+                _file_host_process(temp / "files") as files_url:
             scratch = temp / "scratch"
             scratch.mkdir()
             for archive in archives:
                 size = archive.stat().st_size / 2**20
-                url = f"{forge.root_url}/files/{archive.name}"
+                url = f"{files_url}/{archive.name}"
                 print(f"{archive.name}: {size:.0f} MB, {options.size_mb} MB of files, median of {options.repeat}")
                 compare("  download (vs curl)", lambda out, url=url: kappa_download(url, out.parent),
                         lambda out, url=url: curl_download(url, out.parent), scratch, options.repeat)
                 base = "unzip" if archive.suffix == ".zip" else "7z x"
                 compare(f"  extraction (vs {base})", lambda out, a=archive: kappa_extract(a, out),
                         lambda out, a=archive: baseline_extract(a, out), scratch, options.repeat)
-                peak = peak_install_memory(url, temp, archive.suffix[1:])
+                peak = peak_install_memory(url, forge.base_url, temp, archive.suffix[1:])
                 print(f"  peak memory of `kappa install` (download + install): {peak:.0f} MB")
 
 

@@ -17,10 +17,12 @@ such as BCJ2), rar (rarfile lists; an installed UnRAR or 7-Zip unpacks compresse
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import functools
 import hashlib
 import importlib.util
+import lzma
 import os
 import queue
 import re
@@ -197,7 +199,7 @@ class _NameProblem(Exception):
     """An entry name breaks a rule; the message says which, in player words."""
 
 
-def normalise_entry_name(raw: str) -> str:
+def _normalise_entry_name(raw: str) -> str:
     """The entry's path with forward slashes and no empty or "." parts; _NameProblem when it is unsafe."""
     if "\x00" in raw:
         raise _NameProblem("the name contains a NUL character, which no file system allows")
@@ -281,7 +283,7 @@ def _validate(archive: Path, members: list[_Member], limits: ArchiveLimits) -> t
     files: list[ArchiveEntry] = []
     for member in members:
         try:
-            member.name = normalise_entry_name(member.raw_name)
+            member.name = _normalise_entry_name(member.raw_name)
         except _NameProblem as problem:
             raise _refuse(archive, str(problem), member.raw_name) from None
         if member.kind in _KIND_RULES:
@@ -601,8 +603,9 @@ def _unsupported_7z_methods(archive: Any) -> list[str]:
     return names
 
 
-def _find_7zip() -> str | None:
-    for command in ("7z", "7zz", "7za"):
+def _find_7zip(*, for_rar: bool = False) -> str | None:
+    # 7za is the standalone build without RAR support: good for 7z, useless for RAR.
+    for command in ("7z", "7zz") if for_rar else ("7z", "7zz", "7za"):
         found = shutil.which(command)
         if found:
             return found
@@ -667,9 +670,9 @@ def _find_rar_tool() -> list[str] | None:
     unrar = shutil.which("unrar")
     if unrar:
         return [unrar, "p", "-inul", "-p-", "--"]
-    sevenzip = _find_7zip()
+    sevenzip = _find_7zip(for_rar=True)
     if sevenzip:
-        return [sevenzip, "e", "-so", "-bb0", "-p", "--"]
+        return [sevenzip, "e", "-so", "-bb0", "-p", "--"]  # -p with no password: fail instead of asking
     return None
 
 
@@ -719,15 +722,14 @@ def _plugin_file_name(file_name: str) -> str:
 # Layout planning
 
 _SERVER_PREFIX = {"3.x": "", "4.0": "SPT/", "4.1": "SPT_Runtime/"}
-_SERVER_ROOTS = {"spt": "SPT", "spt_runtime": "SPT_Runtime"}
+_SERVER_ROOTS = frozenset({"spt", "spt_runtime"})
 _PREFERRED_SERVER_ROOT = {"3.x": "spt", "4.0": "spt", "4.1": "spt_runtime"}
 _BEPINEX_FOLDERS = {name.casefold(): name for name in ("plugins", "patchers", "config", "core")}
 _USER_FOLDERS = {name: name for name in ("mods", "patchers")}
 _ROOT_NAMES = {"bepinex", "spt", "spt_runtime", "user", "plugins", "patchers"}
 _DOC_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".rst", ".nfo", ".rtf", ".pdf", ".htm", ".html", ".url",
                            ".website", ".lnk", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico"})
-_DOC_STEMS = ("readme", "read me", "read_me", "licence", "license", "changelog", "changes", "copying", "notice",
-              "authors", "credits")
+_DOC_NAME = re.compile(r"^(readme|read[ _]me|licen[cs]e|changelog|changes|copying|notice|authors|credits)([-_ .]|$)")
 _JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
@@ -870,9 +872,10 @@ def _is_junk(name: str) -> bool:
 
 
 def _is_document(file_name: str) -> bool:
+    """Readme, licence, changelog, notes, links and pictures: for the player, not for the game."""
     lowered = file_name.casefold()
     suffix = PurePosixPath(lowered).suffix
-    return suffix in _DOC_SUFFIXES or lowered.startswith(_DOC_STEMS)
+    return suffix in _DOC_SUFFIXES or (suffix != ".dll" and _DOC_NAME.match(lowered) is not None)
 
 
 def _archive_mod_name(path: Path) -> str:
@@ -888,8 +891,8 @@ def extract(listing: ArchiveListing, plan: InstallLayout, staging: Path, *, limi
             cancelled: Callable[[], bool] | None = None) -> list[StagedFile]:
     """Write every planned file to `staging / target`; on any failure remove what was written and raise."""
     writer = _StagingWriter(Path(staging), listing.path, plan.total_size, limits, progress, cancelled)
-    writer.prepare()
     try:
+        writer.prepare()
         extractors = {"zip": _extract_zip, "7z": _extract_7z, "rar": _extract_rar, "dll": _extract_dll}
         extractors[listing.format](listing, plan, writer)
         writer.check_complete(plan)
@@ -911,8 +914,9 @@ def _as_archive_error(archive: Path, exc: BaseException, entry: str | None) -> B
         return exc
     if isinstance(exc, MemoryError):
         return _refuse(archive, "the archive needs more memory to unpack than this computer has", entry)
-    if isinstance(exc, OSError) and exc.filename is not None:
-        return _refuse(archive, f"could not write {exc.filename}: {exc.strerror}", entry)
+    if isinstance(exc, OSError) and exc.errno is not None:  # the disk, not the data (bz2 raises OSError without)
+        where = f" {exc.filename}" if exc.filename else ""
+        return _refuse(archive, f"could not write{where} while unpacking: {exc.strerror or exc}", entry)
     return _refuse(archive, _DAMAGED.format(detail=str(exc) or type(exc).__name__), entry)
 
 
@@ -1129,7 +1133,7 @@ def _members_by_name(listing: ArchiveListing, members: list[_Member]) -> dict[st
     by_name: dict[str, _Member] = {}
     for member in members:
         with contextlib.suppress(_NameProblem):
-            member.name = normalise_entry_name(member.raw_name)
+            member.name = _normalise_entry_name(member.raw_name)
             by_name[member.name] = member
     for entry in listing.files:
         member = by_name.get(entry.name)
@@ -1229,16 +1233,20 @@ def _chunked_worker(archive: Any) -> Any:
                        src_end: int, q: Any = None) -> int:
             remaining, crc32 = size, 0
             decompressor = folder.get_decompressor(compressed_size)
-            decompressor.block_size = _7Z_INPUT_BLOCK
+            decompressor.block_size = _input_block(decompressor)
+            starved = False  # held input gave nothing (the stream ended): read from the archive next time
             while remaining > 0:
                 position = fp.tell()
-                source = _NO_INPUT if _holds_unread_input(decompressor) else fp
+                source = fp if starved or not _holds_unread_input(decompressor) else _NO_INPUT
                 chunk = decompressor.decompress(source, min(remaining, CHUNK_SIZE))
                 if chunk:
                     remaining -= len(chunk)
                     fq.write(chunk)
                     crc32 = calculate_crc32(chunk, crc32)
-                elif source is fp and fp.tell() == position:
+                    starved = False
+                elif source is _NO_INPUT:
+                    starved = True
+                elif fp.tell() == position:
                     raise Bad7zFile("the compressed data ends before the file does")
             if fp.tell() >= src_end and decompressor.crc is not None and not decompressor.check_crc():
                 raise CrcError(decompressor.crc, decompressor.digest, None)
@@ -1248,6 +1256,14 @@ def _chunked_worker(archive: Any) -> Any:
 
 
 _7Z_INPUT_BLOCK = 256 * 1024  # compressed bytes read per step (py7zr reads 1 MiB)
+# Decompressors that cannot stop at an output size return everything an input block holds, so their blocks are
+# sized by the method's worst ratio: Deflate tops out near 1032:1, zstd and brotli reach tens of thousands.
+# Only methods rare in 7z archives take these slower paths.
+# PPMd stops at the output size but keeps unread input to itself: small blocks bound that pile (1/64 of the output).
+_7Z_UNBOUNDED_INPUT_BLOCKS = {"DeflateDecompressor": 16 * 1024, "Deflate64Decompressor": 16 * 1024,
+                              "PpmdDecompressor": 16 * 1024}
+_7Z_TINY_INPUT_BLOCK = 1024
+_SIZE_PRESERVING_FILTERS = ("BCJDecoder", "BcjArmDecoder", "BcjArmtDecoder", "BcjPpcDecoder", "BcjSparcDecoder")
 
 
 class _EmptyInput:
@@ -1260,9 +1276,29 @@ class _EmptyInput:
 _NO_INPUT = _EmptyInput()
 
 
-def _holds_unread_input(decompressor: Any) -> bool:
+def _unpacker(step: Any) -> Any:
+    """The library decompressor inside py7zr's LZMA1 wrapper."""
+    return getattr(step, "_decompressor", step)
+
+
+def _bounded(decompressor: Any) -> bool:
+    """Whether the folder's chain stops at the asked output size and tells when it still holds input: an LZMA,
+    LZMA2 or BZip2 step, then only size-preserving branch filters (the usual LZMA:BCJ of DLLs)."""
     chain = getattr(decompressor, "chain", ())
-    return len(chain) == 1 and getattr(chain[0], "needs_input", True) is False
+    return (bool(chain) and isinstance(_unpacker(chain[0]), lzma.LZMADecompressor | bz2.BZ2Decompressor)
+            and all(type(step).__name__ in _SIZE_PRESERVING_FILTERS for step in chain[1:]))
+
+
+def _input_block(decompressor: Any) -> int:
+    if _bounded(decompressor):
+        return _7Z_INPUT_BLOCK
+    chain = getattr(decompressor, "chain", ())
+    first = type(chain[0]).__name__ if chain else ""
+    return _7Z_UNBOUNDED_INPUT_BLOCKS.get(first, _7Z_TINY_INPUT_BLOCK)
+
+
+def _holds_unread_input(decompressor: Any) -> bool:
+    return _bounded(decompressor) and _unpacker(decompressor.chain[0]).needs_input is False
 
 
 class _SinkFactory:
@@ -1276,7 +1312,7 @@ class _SinkFactory:
 
     def create(self, filename: str) -> Any:
         relative = filename[len(self.root_prefix):] if filename.startswith(self.root_prefix) else filename
-        key = normalise_entry_name(relative)  # py7zr drops "./" and the like, as the checked names do
+        key = _normalise_entry_name(relative)  # py7zr drops "./" and the like, as the checked names do
         member, placement = self.jobs[key]
         return _py7z_sink_class()(self, key, self.writer.open(placement, member.size))
 
@@ -1326,8 +1362,8 @@ def _py7z_sink_class() -> type:
 
 def _extract_7z_with_tool(listing: ArchiveListing, members: dict[str, _Member], wanted: dict[str, Placement],
                           writer: _StagingWriter) -> None:
-    """Methods py7zr lacks (BCJ2): 7-Zip unpacks into a private folder inside staging, then each file is checked
-    against its header, hashed and moved into place."""
+    """Methods py7zr lacks (BCJ2): 7-Zip unpacks into a private folder inside staging (declared sizes already passed
+    the limits), then each planned file is copied into place through the same counting, hashing writer."""
     sevenzip = _find_7zip()
     if sevenzip is None:
         raise _refuse(listing.path, "the archive needs 7-Zip to unpack: install 7-Zip (7-zip.org) and try again")

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import inflate64
+import py7zr
 import pytest
 
 from app.core.archive import (
@@ -435,3 +436,39 @@ def test_an_error_in_the_progress_callback_comes_back_unchanged(tmp_path: Path) 
     with pytest.raises(LookupError, match="ui went away"):
         extract(listing, plan_layout(listing, "4.1"), tmp_path / "staging", progress=broken)
     assert not (tmp_path / "staging").exists()
+
+
+def test_dlls_named_like_documents_are_still_plugins() -> None:
+    result = plan(["LicenseChecker.dll", "Credits.dll", "LICENSE-MIT", "readme.1st", "Notice"], "4.1")
+    assert [p.target for p in result.placements] == ["BepInEx/plugins/LicenseChecker.dll",
+                                                    "BepInEx/plugins/Credits.dll"]
+    assert result.skipped == ("LICENSE-MIT", "readme.1st", "Notice")
+
+
+SEVEN_ZIP_FILTERS = {
+    "lzma2": [{"id": py7zr.FILTER_LZMA2}],
+    "bcj+lzma": [{"id": py7zr.FILTER_X86}, {"id": py7zr.FILTER_LZMA}],
+    "lzma": [{"id": py7zr.FILTER_LZMA}],
+    "bzip2": [{"id": py7zr.FILTER_BZIP2}],
+    "deflate": [{"id": py7zr.FILTER_DEFLATE}],
+    "ppmd": [{"id": py7zr.FILTER_PPMD}],
+    "zstd": [{"id": py7zr.FILTER_ZSTD}],
+    "copy": [{"id": py7zr.FILTER_COPY}],
+}
+
+
+@pytest.mark.parametrize("method", sorted(SEVEN_ZIP_FILTERS))
+def test_7z_methods_unpack_byte_for_byte(tmp_path: Path, method: str) -> None:
+    # More than one input block (256 KiB) and one output step (1 MiB), compressible and not.
+    files = {"BepInEx/plugins/Mod/Text.dll": b"all work and no play " * 120_000,
+             "BepInEx/plugins/Mod/Noise.dll": os.urandom(600_000), "BepInEx/plugins/Mod/Empty.dll": b""}
+    archive = build_7z(tmp_path / "Mod.7z", files, filters=SEVEN_ZIP_FILTERS[method])
+    assert install(archive, "4.1", tmp_path / "staging") == files
+
+
+def test_a_staging_folder_that_cannot_be_created_is_reported(tmp_path: Path) -> None:
+    archive = build_zip(tmp_path / "Mod.zip", {"BepInEx/plugins/Mod.dll": PLUGIN})
+    listing = inspect_archive(archive)
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ArchiveError, match=r"^Mod\.zip: could not write .*file.* while unpacking"):
+        extract(listing, plan_layout(listing, "4.1"), tmp_path / "file" / "staging")

@@ -498,3 +498,17 @@ def test_zip_crc_of_the_unicode_field_must_match(tmp_path: Path) -> None:
     extra = b"\x75\x70" + (5 + 7).to_bytes(2, "little") + b"\x01" + zlib.crc32(b"other").to_bytes(4, "little")
     archive = write_raw_zip(tmp_path / "Mod.zip", [RawZipEntry(legacy, DLL, extra=extra + b"Evil/..")])
     assert _names_of(archive) == ["BepInEx/plugins/Mod.dll"]
+
+
+def test_a_good_extraction_writes_only_inside_staging(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    files = {GOOD: DLL, "SPT/user/mods/Mod/Mod.dll": DLL * 3}
+    archives = [build_zip(work / "Mod.zip", files), build_7z(work / "Mod.7z", files),
+                build_rar5(work / "Mod.rar", [RarEntry(name, data) for name, data in files.items()])]
+    before = snapshot(tmp_path)
+    for archive in archives:
+        listing = inspect_archive(archive)
+        extract(listing, plan_layout(listing, "4.1"), tmp_path / "staging" / listing.format)
+    after = {path: info for path, info in snapshot(tmp_path).items() if not path.startswith("staging")}
+    assert after == before
