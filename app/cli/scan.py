@@ -26,6 +26,8 @@ def spt_path(args: argparse.Namespace) -> Path:
 def scan_install(args: argparse.Namespace) -> ScanResult:
     """Scan the install the options name, reporting skipped files on stderr (shared by other commands)."""
     result = InstalledModsService(DataDir.at(args.data_dir)).scan_now(spt_path(args))
+    for note in result.notes:
+        warn(note)
     for problem in result.problems:
         warn(f"skipped {problem}")
     return result

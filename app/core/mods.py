@@ -64,6 +64,7 @@ class ScanResult:
     mods: tuple[InstalledMod, ...]
     problems: tuple[ScanProblem, ...] = ()
     files_read: int = 0  # how many files were parsed rather than taken from the scan cache
+    notes: tuple[str, ...] = ()  # what was done before reading, e.g. an interrupted install rolled back
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the document `kappa scan --json` prints (shared/design.md)."""

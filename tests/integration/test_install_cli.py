@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import signal
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -209,3 +211,23 @@ def test_backups_follow_the_policy_but_the_last_undo_always_works(kappa40: Kappa
     assert (kappa40.root / "BepInEx/plugins/SwiftSort/SwiftSort.Core.dll").is_file()
     code, out, _ = kappa40("backups")
     assert code == 0 and "up to 0 MB and 30 days" in out
+
+
+def test_a_crash_mid_uninstall_is_rolled_back_by_the_next_scan(kappa40: Kappa, tmp_path: Path,
+                                                                 data_dir: DataDir) -> None:
+    shutil.rmtree(kappa40.root / "BepInEx/plugins/TacticalHUD")
+    code, _, err = kappa40("install", str(_plugin_archive(tmp_path, "1.0")), "--yes", "--no-deps")
+    assert code == 0, err
+    installed = snapshot(kappa40.root)
+    spec = {"root": str(kappa40.root), "data": str(data_dir.root), "action": "uninstall",
+            "key": "com.ravenfall.tacticalhud", "name": "TacticalHUD", "kill_at": 4}
+    child = subprocess.run([sys.executable, str(Path(__file__).with_name("install_kill_child.py")), json.dumps(spec)],
+                           capture_output=True, timeout=60, check=False)
+    assert child.returncode == -signal.SIGKILL
+    assert snapshot(kappa40.root) != installed  # the uninstall was cut off half way
+
+    code, _, err = kappa40("scan")
+    assert code == 0
+    assert "Rolled back transaction 2 (uninstall TacticalHUD), which had been interrupted." in err
+    assert differences(installed, snapshot(kappa40.root)) == []
+    assert [t["state"] for t in kappa40.json("history")["transactions"]] == ["rolled_back", "committed"]

@@ -25,12 +25,12 @@ import pytest
 from app.core.data_dir import DataDir
 from app.core.install import InstallEngine, ModChange, NewFile
 from app.sandbox.sample_install import create_sample_install
+from tests.trees import Tree, snapshot
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX only")
 
 CHILD = Path(__file__).with_name("install_kill_child.py")
 
-Tree = tuple[dict[str, bytes], frozenset[str]]
 
 FOO_V1 = {
     "BepInEx/plugins/Foo/Foo.dll": b"foo client 1.0",
@@ -266,13 +266,3 @@ def change_spec(change: ModChange) -> dict[str, Any]:
                           for new in change.new_files]}
 
 
-def snapshot(root: Path) -> Tree:
-    """Every file's bytes and every folder under `root`."""
-    files: dict[str, bytes] = {}
-    folders: set[str] = set()
-    for base, dirs, names in os.walk(root):
-        relative = Path(base).relative_to(root)
-        folders.update((relative / name).as_posix() for name in dirs)
-        for name in names:
-            files[(relative / name).as_posix()] = (Path(base) / name).read_bytes()
-    return files, frozenset(folders)

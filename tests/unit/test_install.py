@@ -32,20 +32,11 @@ from app.core.install import (
 )
 from app.core.processes import RunningProcess
 from app.sandbox.sample_install import create_sample_install
+from tests.trees import Tree, snapshot
 
-Tree = tuple[dict[str, bytes], frozenset[str]]
 
-
-def snapshot(root: Path) -> Tree:
-    """Every file's bytes and every folder under `root`."""
-    files: dict[str, bytes] = {}
-    folders: set[str] = set()
-    for base, dirs, names in os.walk(root):
-        relative = Path(base).relative_to(root)
-        folders.update((relative / name).as_posix() for name in dirs)
-        for name in names:
-            files[(relative / name).as_posix()] = (Path(base) / name).read_bytes()
-    return files, frozenset(folders)
+def files_of(tree: Tree) -> dict[str, bytes]:
+    return {path: data for path, data in tree.items() if data is not None}
 
 
 def make_engine(root: Path, data_dir: DataDir, **options: Any) -> InstallEngine:
@@ -114,20 +105,19 @@ SERVER_DIR = {"3.x": "", "4.0": "SPT/", "4.1": "SPT_Runtime/"}
 def test_install_into_each_sample_install(sample_install: tuple[str, Path], data_dir: DataDir) -> None:
     layout, root = sample_install
     engine = make_engine(root, data_dir)
-    before_files, before_folders = snapshot(root)
+    before = snapshot(root)
     files = {"BepInEx/plugins/Foo/Foo.dll": b"client", f"{SERVER_DIR[layout]}user/mods/Foo/Foo.Server.dll": b"server"}
     record = install(engine, "foo", "1.0", files)
 
     assert record.state == "committed" and record.kind == "install" and record.files_placed == 2
-    after_files, _ = snapshot(root)
-    assert after_files == {**before_files, **files}  # exactly the new files appear; nothing else changes
+    assert files_of(snapshot(root)) == {**files_of(before), **files}  # exactly the new files appear
     assert all(engine.owner_of(target) == "foo" for target in files)
     mods = [(mod.key, mod.version, mod.files) for mod in engine.managed_mods()]
     assert mods == [("foo", "1.0", tuple(sorted(files)))]
     assert not any(engine.staging.iterdir())  # staging is consumed
     assert not engine.vault.is_relative_to(root)  # same file system: the vault is in the data dir
     assert engine.undo().state == "committed"
-    assert snapshot(root) == (before_files, before_folders)
+    assert snapshot(root) == before
 
 
 def test_update_replaces_removes_and_adds_files(lab: Lab) -> None:
@@ -286,12 +276,12 @@ def test_configuration_survives_an_update(lab: Lab) -> None:
 
 
 def test_uninstall_leaves_edited_configuration(lab: Lab) -> None:
-    before_files, _ = lab.tree()
+    before_files = files_of(lab.tree())
     install(lab.engine, "foo", "1.0", CONFIGURED)
     (lab.root / "BepInEx/config/com.example.foo.cfg").write_bytes(b"mine")
     record = lab.engine.uninstall("foo", "Foo")
 
-    after_files, _ = lab.tree()
+    after_files = files_of(lab.tree())
     assert after_files == {**before_files, "BepInEx/config/com.example.foo.cfg": b"mine"}
     assert record.notes == ("Left your edited BepInEx/config/com.example.foo.cfg in place.",)
     assert lab.engine.owner_of("BepInEx/config/com.example.foo.cfg") is None
@@ -327,8 +317,8 @@ def test_uninstall_removes_exactly_what_the_mod_owns(lab: Lab) -> None:
     assert lab.read("BepInEx/plugins/Shared/Bar.dll") == b"bar"
     assert lab.read("SPT/user/mods/Foo/log.txt") == b"the server wrote this"  # not Foo's: stays, and so its folder
     assert [mod.key for mod in lab.engine.managed_mods()] == ["bar"]
-    files, _ = lab.tree()
-    assert set(with_bar[0]) - set(files) == {"BepInEx/plugins/Shared/Foo.dll", "SPT/user/mods/Foo/Foo.dll"}
+    gone = set(files_of(with_bar)) - set(files_of(lab.tree()))
+    assert gone == {"BepInEx/plugins/Shared/Foo.dll", "SPT/user/mods/Foo/Foo.dll"}
     lab.engine.uninstall("bar", "Bar")
     (lab.root / "SPT/user/mods/Foo/log.txt").unlink()
     (lab.root / "SPT/user/mods/Foo").rmdir()
