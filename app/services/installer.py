@@ -14,6 +14,7 @@ Nothing here writes into the SPT root itself: the engine is the only writer.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,7 +40,7 @@ from app.core.scan import scan_install
 from app.core.settings import SettingsStore
 from app.core.spt_install import SptInstall
 from app.core.versions import satisfies
-from app.net.download import Downloader, DownloadProgress
+from app.net.download import DownloadedFile, Downloader, DownloadProgress
 from app.net.forge import ForgeClient
 from app.net.forge_models import ModFilters, ModVersion
 from app.services.installed_mods import InstalledModsService
@@ -60,6 +61,7 @@ class StagedMod:
     name: str
     version: str
     source: str  # the archive's file name
+    sha256: str  # of the archive, as downloaded or as given
     files: tuple[NewFile, ...]
     contents: tuple[InstalledMod, ...]  # every server mod and plugin the staged files read as
     skipped: tuple[str, ...] = ()  # readme and text files left out of the game
@@ -73,6 +75,7 @@ class StagedMod:
 
     def to_json(self) -> dict[str, Any]:
         return {"guid": self.key, "name": self.name, "version": self.version, "source": self.source,
+                "sha256": self.sha256,
                 "forge_id": self.forge_id, "replaces": self.replaces, "files": [f.target for f in self.files],
                 "skipped": list(self.skipped)}
 
@@ -193,7 +196,7 @@ class Installer:
                                      with_optional=with_optional)
         if outcome.plan is None:
             return outcome
-        changes = [step for step in outcome.plan.changes()]
+        changes = list(outcome.plan.changes())
         if not changes:
             raise NothingToInstall("nothing to do: every mod is already as the plan wants it")
         proposal = extend or Proposal("update" if update or update_all else "install")
@@ -207,8 +210,9 @@ class Installer:
                 if step.action == "remove":
                     proposal.removals.append(ModChange(key=step.mod, name=step.name, version=None,
                                                        old_files=self._old_files(step.mod, installed_of, scan)))
-            for step, archive in zip(downloads, files, strict=True):
-                staged = await self._stage(archive, proposal, key=step.mod, name=step.name,
+            for step, downloaded in zip(downloads, files, strict=True):
+                staged = await self._stage(downloaded.path, proposal, sha256=downloaded.sha256, key=step.mod,
+                                           name=step.name,
                                            version=step.to_version, forge_id=step.forge_id)
                 if step.from_version is not None:
                     proposal.old_files[staged.key] = self._old_files(step.mod, installed_of, scan)
@@ -296,7 +300,8 @@ class Installer:
                        and any(dep.lower() in guids for dep in mod.dependencies)})
 
     # -- staging one archive
-    async def _stage(self, archive: Path, proposal: Proposal, *, key: str | None = None, name: str | None = None,
+    async def _stage(self, archive: Path, proposal: Proposal, *, sha256: str | None = None, key: str | None = None,
+                     name: str | None = None,
                      version: str | None = None, forge_id: int | None = None) -> StagedMod:
         area = self.engine.new_staging_area()
         proposal.staging_areas.append(area)
@@ -305,13 +310,14 @@ class Installer:
             if self.on_extract is not None:
                 self.on_extract(archive.name, done, total)
 
-        def work() -> tuple[list[Any], tuple[str, ...], ScanResult]:
+        def work() -> tuple[list[Any], tuple[str, ...], ScanResult, str]:
             listing = inspect_archive(archive)
             layout = plan_layout(listing, self.install.layout)
             files = extract(listing, layout, area, progress=progress)
-            return files, layout.skipped, scan_install(self.install.moved_to(area), parallel=False)
+            contents = scan_install(self.install.moved_to(area), parallel=False)
+            return files, layout.skipped, contents, sha256 or _sha256_of(archive)
 
-        staged_files, skipped, contents = await asyncio.to_thread(work)
+        staged_files, skipped, contents, digest = await asyncio.to_thread(work)
         new_files = tuple(NewFile(f.target, f.path, f.sha256, f.size) for f in staged_files)
         lead = _lead(contents.mods)
         if lead is None and key is None:
@@ -323,10 +329,10 @@ class Installer:
             proposal.warnings.append(f"{archive.name} is {name} {version} on the Forge, but its files say "
                                      f"{lead.version}")
         return StagedMod(key=key or (lead.guid.lower() if lead else ""), name=name or (lead.name if lead else ""),
-                         version=version or (lead.version if lead else ""), source=archive.name, files=new_files,
-                         contents=tuple(contents.mods), skipped=skipped, forge_id=forge_id)
+                         version=version or (lead.version if lead else ""), source=archive.name, sha256=digest,
+                         files=new_files, contents=tuple(contents.mods), skipped=skipped, forge_id=forge_id)
 
-    async def _download(self, planner: Planner, step: Step) -> Path:
+    async def _download(self, planner: Planner, step: Step) -> DownloadedFile:
         assert self.downloader is not None
         release = _release(planner, step)
         if release is None or not release.link:
@@ -336,10 +342,9 @@ class Installer:
             if self.on_download is not None:
                 self.on_download(f"{step.name} {step.to_version}", update)
 
-        downloaded = await self.downloader.download(release.link, expected_size=release.content_length,
-                                                    mod_key=str(step.forge_id) if step.forge_id is not None else None,
-                                                    progress=progress)
-        return downloaded.path
+        mod_key = str(step.forge_id) if step.forge_id is not None else None
+        return await self.downloader.download(release.link, expected_size=release.content_length, mod_key=mod_key,
+                                              progress=progress)
 
     async def _match_on_forge(self, staged: StagedMod, proposal: Proposal) -> StagedMod:
         """Key an archive's mod by its Forge GUID when the Forge knows it, so later updates find it."""
@@ -447,6 +452,14 @@ def _shared(scan: ScanResult, mod: InstalledMod, folder: Path) -> bool:
     """Whether another mod's plugin lives in `folder` too (a DLL holding two plugins is still one file)."""
     prefix = scan.install.relative(folder) + "/"
     return any(other.path.startswith(prefix) and other.path != mod.path for other in scan.mods)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _lead(mods: Iterable[InstalledMod]) -> InstalledMod | None:

@@ -6,6 +6,7 @@ byte what it was.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -231,3 +232,15 @@ def test_a_crash_mid_uninstall_is_rolled_back_by_the_next_scan(kappa40: Kappa, t
     assert "Rolled back transaction 2 (uninstall TacticalHUD), which had been interrupted." in err
     assert differences(installed, snapshot(kappa40.root)) == []
     assert [t["state"] for t in kappa40.json("history")["transactions"]] == ["rolled_back", "committed"]
+
+
+def test_the_json_answer_records_each_archive_hash(kappa40: Kappa, tmp_path: Path) -> None:
+    archive = _plugin_archive(tmp_path, "1.0")
+    document = kappa40.json("install", str(archive), "--yes", "--no-deps")
+    (mod,) = document["proposal"]["mods"]
+    assert mod["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert mod["replaces"] == "2.1.0" and document["transaction"]["kind"] == "update"
+    document = kappa40.json("update", "com.ravenfall.betterscavkarma", "--yes")
+    mods = {mod["guid"]: mod for mod in document["proposal"]["mods"]}
+    karma = mods["com.ravenfall.betterscavkarma"]
+    assert len(karma["sha256"]) == 64 and karma["source"] == "better-scav-karma-0.9.15.7z"
