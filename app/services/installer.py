@@ -30,6 +30,7 @@ from app.core.install import (
     InstallEngine,
     ModChange,
     NewFile,
+    ProcessRunning,
     PruneReport,
     TransactionRecord,
 )
@@ -158,10 +159,10 @@ class Installer:
         return InstalledModsService(self.data_dir).scan_now(self.install.root)
 
     def ensure_nothing_running(self) -> None:
+        """Refuse early, before any download; the engine checks again before it writes."""
         running = running_spt_processes(self.install.root)
         if running:
-            names = ", ".join(f"{p.name} (pid {p.pid})" for p in running)
-            raise KappaError(f"{names} is running from this SPT install: close it first, then try again")
+            raise ProcessRunning(running, self.install.root)
 
     # -- proposals
     async def propose_archives(self, archives: Sequence[Path]) -> Proposal:
@@ -212,8 +213,7 @@ class Installer:
                                                        old_files=self._old_files(step.mod, installed_of, scan)))
             for step, downloaded in zip(downloads, files, strict=True):
                 staged = await self._stage(downloaded.path, proposal, sha256=downloaded.sha256, key=step.mod,
-                                           name=step.name,
-                                           version=step.to_version, forge_id=step.forge_id)
+                                           name=step.name, version=step.to_version, forge_id=step.forge_id)
                 if step.from_version is not None:
                     proposal.old_files[staged.key] = self._old_files(step.mod, installed_of, scan)
                     staged = replace(staged, replaces=step.from_version)
@@ -232,7 +232,7 @@ class Installer:
         outcome = await self.propose_plan(install=specs, extend=proposal)
         if isinstance(outcome, Proposal):
             outcome.missing = [m for m in outcome.missing
-                               if not any(m.guid.lower() in _guids(s) for s in outcome.staged[before:])]
+                               if not any(m.guid.lower() in _guids(s) | {s.key} for s in outcome.staged[before:])]
         return outcome
 
     # -- applying

@@ -244,3 +244,13 @@ def test_the_json_answer_records_each_archive_hash(kappa40: Kappa, tmp_path: Pat
     mods = {mod["guid"]: mod for mod in document["proposal"]["mods"]}
     karma = mods["com.ravenfall.betterscavkarma"]
     assert len(karma["sha256"]) == 64 and karma["source"] == "better-scav-karma-0.9.15.7z"
+
+
+def test_an_archive_brings_its_missing_dependencies_from_the_forge(kappa40: Kappa, tmp_path: Path) -> None:
+    shutil.rmtree(kappa40.root / "BepInEx/plugins/TacticalHUD")
+    code, out, err = kappa40("install", str(_plugin_archive(tmp_path, "1.0")), "--yes")
+    assert code == 0, err
+    assert "Missing dependencies:" in out and "TacticalHUD 2.1.0 needs com.ravenfall.corelib" in out
+    (record,) = kappa40.json("history")["transactions"]
+    assert "install Ravenfall CoreLib" in record["summary"] and "install BigBrain" in record["summary"]
+    assert "install TacticalHUD 2.1.0" in record["summary"]
