@@ -164,7 +164,8 @@ def _simple(args: argparse.Namespace, action: str) -> int:
                                       f"{action.capitalize()} it anyway?", args.yes):
             return EXIT_ERROR
     elif action == "undo":
-        last = next((r for r in installer.history() if r.state == "committed"), None)
+        # what the engine reverts: the newest committed transaction that is not itself an undo
+        last = next((r for r in installer.history() if r.state == "committed" and r.kind != "undo"), None)
         if last is None:
             raise KappaError("nothing to undo")
         if not confirm(f"Undo #{last.id} ({last.summary})?", args.yes):
@@ -253,7 +254,7 @@ def _report(args: argparse.Namespace, record: TransactionRecord, proposal: Propo
         return
     print(f"Done: #{record.id} {record.kind}: {record.summary} ({record.files_placed} files placed, "
           f"{record.files_removed} removed). `kappa undo` reverts it.")
-    for note in getattr(record, "notes", ()):
+    for note in record.notes:
         print(f"note: {note}")
 
 
