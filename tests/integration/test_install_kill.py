@@ -8,7 +8,6 @@ fresh InstallEngine. Old tree when the commit record was not written, new tree w
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,8 +22,9 @@ from typing import Any
 import pytest
 
 from app.core.data_dir import DataDir
-from app.core.install import InstallEngine, ModChange, NewFile
+from app.core.install import InstallEngine, ModChange
 from app.sandbox.sample_install import create_sample_install
+from tests.staging import stage
 from tests.trees import Tree, snapshot
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX only")
@@ -247,17 +247,6 @@ def run_child(spec: dict[str, Any]) -> tuple[int, list[str]]:
     if result.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(f"child failed ({result.returncode}): {result.stderr}")
     return result.returncode, result.stdout.splitlines()
-
-
-def stage(engine: InstallEngine, files: dict[str, bytes]) -> tuple[NewFile, ...]:
-    area = engine.new_staging_area()
-    staged = []
-    for target, data in files.items():
-        path = area / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        staged.append(NewFile(target=target, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
-    return tuple(staged)
 
 
 def change_spec(change: ModChange) -> dict[str, Any]:

@@ -3,7 +3,6 @@ backup pruning, and every refusal (locks, full disk, running processes, another 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from app.core.install import (
 )
 from app.core.processes import RunningProcess
 from app.sandbox.sample_install import create_sample_install
+from tests.staging import stage
 from tests.trees import Tree, snapshot
 
 
@@ -42,17 +42,6 @@ def files_of(tree: Tree) -> dict[str, bytes]:
 def make_engine(root: Path, data_dir: DataDir, **options: Any) -> InstallEngine:
     options.setdefault("running_check", lambda root: [])
     return InstallEngine(root, data_dir, **options)
-
-
-def stage(engine: InstallEngine, files: dict[str, bytes]) -> tuple[NewFile, ...]:
-    area = engine.new_staging_area()
-    staged = []
-    for target, data in files.items():
-        path = area / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        staged.append(NewFile(target=target, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
-    return tuple(staged)
 
 
 def change(engine: InstallEngine, key: str, version: str | None, files: dict[str, bytes], **fields: Any) -> ModChange:
