@@ -33,6 +33,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from app.sandbox.serving import serve_in_background, shut_down
+
 SEND_CHUNK = 1 << 20  # bytes per write when a body is sent in a loop (throttled, or no sendfile)
 THROTTLE_CHUNK = 64 << 10  # bytes per pause when the host is slowed down
 FILE_TYPES = {".zip": "application/zip", ".7z": "application/x-7z-compressed", ".rar": "application/vnd.rar",
@@ -200,9 +202,7 @@ class FileHost:
         server = _HostServer(("127.0.0.1", self._port), _HostHandler)
         server.host = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name=f"file-host:{server.server_address[1]}", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(server, "file-host")
         return self
 
     def stop(self) -> None:
@@ -210,10 +210,7 @@ class FileHost:
         if server is None:
             return
         self._open.set()  # a held answer must not keep a handler thread alive
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        shut_down(server, self._thread)
 
     def __enter__(self) -> FileHost:
         return self.start() if self._server is None else self

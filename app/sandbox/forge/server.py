@@ -34,6 +34,7 @@ from app.sandbox.forge.query import ApiError, parse_php_query
 from app.sandbox.forge.ratelimit import DEFAULT_EDGE_LIMITS, DownloadLimiter, EdgeLimiter, RateLimitRule
 from app.sandbox.forge.resources import Render
 from app.sandbox.forge.rules import View
+from app.sandbox.serving import serve_in_background, shut_down
 
 SHAPES = ("new", "old")
 RATE_LIMITED_BODY = (b'{"success":false,"code":"RATE_LIMITED","message":"Too many requests. Retry after the number '
@@ -103,9 +104,7 @@ class LocalForge:
         server = _Server(("127.0.0.1", self._port), _Handler)
         server.forge = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name=f"local-forge:{server.server_address[1]}", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(server, "local-forge")
         return self
 
     def stop(self) -> None:
@@ -113,11 +112,7 @@ class LocalForge:
         if server is None:
             return
         self._stopping.set()  # wakes handlers sleeping in an injected delay
-        # serve_forever notices the shutdown request at its next poll (every 10 ms).
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        shut_down(server, self._thread)
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
