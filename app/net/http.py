@@ -14,6 +14,7 @@ import contextlib
 import email.utils
 import json
 import random
+import socket
 import sqlite3
 import ssl
 import time
@@ -42,6 +43,32 @@ Params = Mapping[str, str | int]
 
 class NetworkError(KappaError):
     """No server could be reached (after retries, and with no cached answer to fall back on)."""
+
+
+class ServerUnreachable(NetworkError):
+    """A game server (Fika, dedicated) did not answer. `reason` is short, for a status line ("connection refused");
+    `certificate_rejected` tells the caller to look at the certificate (see app/net/tls.py)."""
+
+    def __init__(self, what: str, reason: str, *, certificate_rejected: bool = False) -> None:
+        super().__init__(f"{what} cannot be reached: {reason}")
+        self.reason = reason
+        self.certificate_rejected = certificate_rejected
+
+
+def unreachable(exc: httpx.TransportError, what: str) -> ServerUnreachable:
+    """The words for a failed connection, from the OS or TLS error underneath httpx's."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return ServerUnreachable(what, "its certificate was not accepted", certificate_rejected=True)
+        if isinstance(cause, ssl.SSLError):
+            return ServerUnreachable(what, f"the secure connection failed ({cause.reason or cause})")
+        if isinstance(cause, ConnectionRefusedError):
+            return ServerUnreachable(what, "connection refused")
+        if isinstance(cause, socket.gaierror):
+            return ServerUnreachable(what, "the host name is unknown")
+        cause = cause.__cause__ or cause.__context__
+    return ServerUnreachable(what, _describe(exc))
 
 
 class MalformedResponse(KappaError):
@@ -362,4 +389,6 @@ def _describe(exc: httpx.TransportError) -> str:
         return "it did not answer in time"
     if isinstance(exc, httpx.ConnectError):
         return "the connection was refused or the host is unknown"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection was closed before an answer came"
     return f"the connection failed: {type(exc).__name__}"
