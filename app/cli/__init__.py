@@ -1,6 +1,7 @@
 """Kappa's command line: the scripting face of every capability, on the same services as the GUI.
 
-Each command family lives in its own module (scan, forge, plan, install, sandbox) and registers its sub-commands here.
+Each command family lives in its own module (scan, forge, plan, install, servers, sandbox) and registers its
+sub-commands here.
 Exit codes (shared/design.md): 0 success, 1 a user-facing error (message on stderr, no traceback),
 2 bad usage, 3 a plan that cannot be satisfied.
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app import __version__
-from app.cli import forge, install, plan, sandbox, scan
+from app.cli import forge, install, plan, sandbox, scan, servers
 from app.cli.output import EXIT_ERROR, EXIT_OK
 from app.core.data_dir import DataDir
 from app.core.errors import KappaError
@@ -54,7 +55,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="open the window, scan, print a one-line summary and quit (for checks of a build)")
     add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (scan, forge, plan, install, sandbox):
+    for module in (scan, forge, plan, install, servers, sandbox):
         module.register(commands, add_global_options)
     return parser
 

@@ -14,7 +14,7 @@ from app.cli.scan import scan_install
 from app.core.data_dir import DataDir
 from app.core.errors import KappaError
 from app.core.secrets import FORGE_TOKEN, delete_secret, get_secret, set_secret
-from app.core.settings import SettingsStore
+from app.core.settings import SettingsStore, first_validation_error
 from app.net.forge import ForgeClient, ResponseSource
 from app.net.forge_models import Mod, ModFilters, ModVersion
 from app.services.forge_session import ForgeSession
@@ -230,7 +230,7 @@ def run_settings(args: argparse.Namespace) -> int:
         try:
             settings = settings.model_validate({**settings.model_dump(), **changes})
         except ValueError as exc:
-            raise KappaError(f"cannot save that setting: {_first_error(exc)}") from None
+            raise KappaError(f"cannot save that setting: {first_validation_error(exc)}") from None
         store.save(settings)
     if args.token:
         token = getpass.getpass("Forge token: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
@@ -244,11 +244,3 @@ def run_settings(args: argparse.Namespace) -> int:
     token = "stored in the OS keyring" if get_secret(FORGE_TOKEN) else "(none; the public Forge needs none)"
     print(f"Token:      {token}")
     return EXIT_OK
-
-
-def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return str(first.get("msg", exc)).removeprefix("Value error, ")
-    return str(exc)

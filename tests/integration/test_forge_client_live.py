@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -16,9 +17,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from app.core.cert_pins import fingerprint_of
 from app.net.forge import ForgeClient, ForgeInvalidQuery, ForgeNotFound, ForgeUnauthenticated
 from app.net.forge_models import ModFilters, ModVersionFilters, SptVersionFilters
 from app.net.http import ApiClient, RetryPolicy, create_client
+from app.net.tls import pinned_context
 from app.sandbox.forge import DEMO_USER_EMAIL, DEMO_USER_PASSWORD, LocalForge
 
 T = TypeVar("T")
@@ -111,7 +114,7 @@ def test_auth_flow_for_instances_that_want_tokens(forge_archive_dir: Path) -> No
     assert email == DEMO_USER_EMAIL and "read" in abilities and token
 
 
-def test_kappa_sandbox_runs_the_local_forge_until_interrupted(tmp_path: Path) -> None:
+def test_kappa_sandbox_runs_the_local_forge_and_game_servers_until_interrupted(tmp_path: Path) -> None:
     port_file = tmp_path / "urls.json"
     process = subprocess.Popen([sys.executable, "-m", "app", "sandbox", "--port-file", str(port_file),
                                 "--data-dir", str(tmp_path / "data")],
@@ -123,8 +126,25 @@ def test_kappa_sandbox_runs_the_local_forge_until_interrupted(tmp_path: Path) ->
         urls = json.loads(port_file.read_text())
         assert urls["forge"].startswith("http://127.0.0.1:") and urls["forge"].endswith("/api/v0")
         assert httpx.get(f"{urls['forge']}/ping").json() == {"success": True, "data": {"message": "pong"}}
+        fika = httpx.get(f"{urls['fika']}/fika/api/players", verify=_trusting(urls["fika"]),
+                         headers={"Authorization": f"Bearer {urls['fika_api_key']}", "requestcompressed": "0"})
+        assert "players" in fika.json()
+        dedicated = httpx.post(f"{urls['dedicated']}/api/v1", verify=_trusting(urls["dedicated"]),
+                               json={"function": "HealthCheck", "data": {"ClientCustomData": ""}})
+        assert dedicated.status_code == 200
+        assert fingerprint_of(_presented(urls["fika"])) == urls["fika_sha256"]
     finally:
         process.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_C_EVENT)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
-    assert "Local Forge: http://127.0.0.1:" in out and "Traceback" not in err
+    assert "Local Forge:" in out and "Fika server:" in out and "Traceback" not in err
+
+
+def _presented(url: str) -> bytes:
+    host, port = url.removeprefix("https://").rsplit(":", 1)
+    return ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((host, int(port))))
+
+
+def _trusting(url: str) -> ssl.SSLContext:
+    """Trusts exactly the certificate the server shows (the sandbox's own, made at start)."""
+    return pinned_context(_presented(url))
