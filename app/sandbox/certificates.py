@@ -6,15 +6,18 @@ the same, so that Kappa's certificate pinning is exercised exactly as against th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
 import socket
 import ssl
 import tempfile
+import threading
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -77,14 +80,36 @@ def server_context(certificate: SelfSignedCertificate) -> ssl.SSLContext:
 
 class TlsHttpServer(ThreadingHTTPServer):
     """A threading HTTP server speaking TLS. The handshake runs on each connection's own thread, so a client that
-    connects and stalls cannot hold up the others; the certificate can be swapped while serving."""
+    connects and stalls cannot hold up the others; the certificate can be swapped while serving; open connections
+    are kept, so that a server going down can hang up kept-alive ones too."""
 
     daemon_threads = True
+    emulator: Any  # the object answering the requests, for the handler
 
     def __init__(self, address: tuple[str, int], handler: type, certificate: SelfSignedCertificate) -> None:
         self.certificate = certificate
         self.ssl_context = server_context(certificate)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def hang_up(self, keep: socket.socket | None = None) -> None:
+        with self._connections_lock:
+            connections = [connection for connection in self._connections if connection is not keep]
+        for connection in connections:
+            # The plain socket's shutdown: it wakes the handler thread reading it and leaves the TLS object alone.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(connection, socket.SHUT_RDWR)
 
     def replace_certificate(self, certificate: SelfSignedCertificate) -> None:
         """From now on, connections are served with another certificate (a reinstalled or impostor server)."""

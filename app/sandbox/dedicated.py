@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import base64
 import codecs
-import contextlib
 import json
 import random
-import socket
 import threading
 import time
 import zlib
@@ -35,12 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.sandbox.certificates import SelfSignedCertificate, TlsHttpServer, make_self_signed
-from app.sandbox.serving import serve_in_background, shut_down
+from app.sandbox.serving import TlsEmulator
 
 # -- the game -------------------------------------------------------------------------------------------------------
 
@@ -165,7 +162,7 @@ class _Timeline:
 # -- the emulator ---------------------------------------------------------------------------------------------------
 
 
-class DedicatedServerEmulator:
+class DedicatedServerEmulator(TlsEmulator):
     """A dedicated game server's HTTPS API on 127.0.0.1. Usable as a context manager."""
 
     def __init__(self, port: int = 0, *, token: str | None = "demo-token",
@@ -174,7 +171,8 @@ class DedicatedServerEmulator:
         if key_case not in KEY_CASES:
             raise ValueError(f"key_case must be one of {', '.join(KEY_CASES)}")
         self.token = token  # None: like FG.DedicatedServer.AllowInsecureLocalAccess=1, no token needed
-        self.certificate = certificate or make_self_signed("FactoryServer")
+        super().__init__(port, certificate or make_self_signed("FactoryServer"), handler=_Handler,
+                         name="dedicated-emulator")
         self.clock = clock
         self.seed = seed
         self.key_case = key_case
@@ -188,9 +186,6 @@ class DedicatedServerEmulator:
         self._tokens: dict[str, str] = {token: "APIToken"} if token else {}
         self._scripted: deque[RawAnswer] = deque()
         self._lock = threading.RLock()
-        self._port = port
-        self._server: _EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
         self._offset = 0.0
         self._epoch = clock()
         self._lag_until = float("-inf")
@@ -201,60 +196,6 @@ class DedicatedServerEmulator:
         self._first_milestone = rng.randrange(2)  # tier 3 or 4: the second phase, named in the document
         self._timeline = _Timeline(seed)
         self._token_rng = random.Random(f"kappa-dedicated:{seed}:tokens")
-
-    # -- lifecycle
-
-    def start(self) -> DedicatedServerEmulator:
-        with self._lock:
-            if self._server is not None:
-                raise RuntimeError("this emulator is already running")
-            server = _EmulatorServer(("127.0.0.1", self._port), _Handler, self.certificate)
-            server.emulator = self
-            self._port = server.server_address[1]  # a restart comes back on the same port
-            self._server = server
-            self._thread = serve_in_background(server, "dedicated-emulator")
-        return self
-
-    def stop(self) -> None:
-        self._go_down(keep=None)
-
-    def __enter__(self) -> DedicatedServerEmulator:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        if not self._port:
-            raise RuntimeError("the emulator has no port yet; call start() first")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def replace_certificate(self, certificate: SelfSignedCertificate) -> None:
-        """Serve another certificate from now on (a reinstalled server, or an impostor)."""
-        with self._lock:
-            self.certificate = certificate
-            if self._server is not None:
-                self._server.replace_certificate(certificate)
-
-    def _go_down(self, keep: socket.socket | None) -> None:
-        """Stop listening and hang up every open connection (but `keep`, which still carries Shutdown's answer), so
-        that a client's pooled keep-alive connection cannot reach a server that is gone."""
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is not None:
-            shut_down(server, thread)
-            server.hang_up(keep)
 
     # -- run-time controls
 
@@ -547,41 +488,12 @@ def _camel(value: Any) -> Any:
 # -- the server -----------------------------------------------------------------------------------------------------
 
 
-class _EmulatorServer(TlsHttpServer):
-    """Keeps its open connections, to hang them up when the server goes down."""
-
-    emulator: DedicatedServerEmulator
-
-    def __init__(self, address: tuple[str, int], handler: type, certificate: SelfSignedCertificate) -> None:
-        super().__init__(address, handler, certificate)
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def hang_up(self, keep: socket.socket | None) -> None:
-        with self._connections_lock:
-            connections = [connection for connection in self._connections if connection is not keep]
-        for connection in connections:
-            # The plain socket's shutdown: it wakes the handler thread reading it and leaves the TLS object alone.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(connection, socket.SHUT_RDWR)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # head and body go out in two writes: no 40 ms wait for a delayed ACK between
     server_version = "FactoryServer"
     sys_version = ""
-    server: _EmulatorServer
+    server: TlsHttpServer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -605,7 +517,7 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception:  # a bug here must still answer, or the client would wait for its timeout
                 answer = _Answer(500, _json({"errorCode": "internal_error", "errorMessage": "Internal error"}))
         if answer.stops_server:
-            emulator._go_down(keep=self.connection)  # nobody else gets in while Shutdown's answer goes out
+            emulator.go_down(keep=self.connection)  # nobody else gets in while Shutdown's answer goes out
             self.close_connection = True
         self.send_response(answer.status)
         if answer.status != 204:

@@ -16,10 +16,8 @@ tests to check. `python -m app.sandbox.fika` runs one for a demo.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
-import socket
 import string
 import threading
 import time
@@ -28,12 +26,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.sandbox.certificates import SelfSignedCertificate, TlsHttpServer, make_self_signed
-from app.sandbox.serving import serve_in_background, shut_down
+from app.sandbox.serving import TlsEmulator
 
 DEFAULT_API_KEY = "demo-fika-api-key"
 GAME_VERSION = "0.16.9.40087"
@@ -190,7 +187,7 @@ class _BadRequest(Exception):
 # -- the emulator -------------------------------------------------------------------------------------------------
 
 
-class FikaEmulator:
+class FikaEmulator(TlsEmulator):
     """A Fika server on 127.0.0.1 over TLS. Usable as a context manager."""
 
     def __init__(self, port: int = 0, *, api_key: str = DEFAULT_API_KEY, raids_shape: str = "array",
@@ -200,7 +197,8 @@ class FikaEmulator:
             raise ValueError(f"raids_shape must be 'array' or 'object', not {raids_shape!r}")
         self.api_key = api_key
         self.raids_shape = raids_shape
-        self.certificate = certificate or make_self_signed("Fika emulator")
+        super().__init__(port, certificate or make_self_signed("Fika emulator"), handler=_FikaHandler,
+                         name="fika-emulator")
         self.clock = clock
         self.fika_installed = fika_installed
         # The admin actions, as the server received them: request bodies (dicts) and profile ids.
@@ -209,14 +207,10 @@ class FikaEmulator:
         self.flea_bans: dict[str, int] = {}
         self.logouts: list[str] = []
         self.restarts: list[str] = []
-        self._port = port
         self._offset = 0.0
         self._lock = threading.RLock()
         self._requests: list[SeenRequest] = []
         self._scripted: dict[str, deque[Reply]] = {}
-        self._connections: set[socket.socket] = set()
-        self._server: _FikaServer | None = None
-        self._thread: threading.Thread | None = None
         self._rng = random.Random(seed)
         self._items = {tpl: (name, stack * 10, description) for tpl, name, stack, description in ITEMS}
         self._accounts: dict[str, _Account] = {}
@@ -225,58 +219,6 @@ class FikaEmulator:
         self._raids: dict[str, _Raid] = {}  # by serverGuid, in creation order
         self._hosted: dict[str, int] = {}  # raids hosted so far, by host profile id
         self._populate(self.now())
-
-    # -- lifecycle
-
-    def start(self) -> FikaEmulator:
-        if self._server is not None:
-            raise RuntimeError("this FikaEmulator is already running")
-        server = _FikaServer(("127.0.0.1", self._port), _FikaHandler, self.certificate)
-        server.emulator = self
-        self._port = server.server_address[1]  # stop() then start() comes back on the same port
-        self._server = server
-        self._thread = serve_in_background(server, "fika-emulator")
-        return self
-
-    def stop(self) -> None:
-        """Stop answering, and hang up on kept-alive connections too: a stopped server must look stopped."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(connection, socket.SHUT_RDWR)  # the raw socket under the TLS one
-        shut_down(server, self._thread)
-        self._thread = None
-
-    def __enter__(self) -> FikaEmulator:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        if not self._port:
-            raise RuntimeError("the FikaEmulator has no port yet; call start() first")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def replace_certificate(self, certificate: SelfSignedCertificate) -> None:
-        """Serve another certificate from now on (a reinstalled server, or an impostor)."""
-        self.certificate = certificate
-        if self._server is not None:
-            self._server.replace_certificate(certificate)
 
     # -- time
 
@@ -740,15 +682,6 @@ class FikaEmulator:
         self.restarts.append(profile_id)
         return Reply(200)
 
-    # connections (so that stop() can hang up on them)
-
-    def _opened(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._connections.add(connection)
-
-    def _closed(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._connections.discard(connection)
 
 
 # -- request bodies, validated as ASP.NET does for [ApiController] ------------------------------------------------
@@ -841,28 +774,16 @@ def _validation(errors: dict[str, list[str]]) -> Reply:
 # -- the HTTP side: thin --------------------------------------------------------------------------------------------
 
 
-class _FikaServer(TlsHttpServer):
-    emulator: FikaEmulator
-
-
 class _FikaHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Kestrel
     disable_nagle_algorithm = True
     server_version = "Kestrel"
     sys_version = ""
     timeout = 60
-    server: _FikaServer
+    server: TlsHttpServer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.emulator._opened(self.connection)
-
-    def finish(self) -> None:
-        self.server.emulator._closed(self.connection)
-        super().finish()
 
     def do_GET(self) -> None:
         self._handle("GET")

@@ -506,10 +506,14 @@ class ServerWatcher:
             snapshot = ServerSnapshot(entry=entry, reachable=False, error=f"polling failed unexpectedly ({exc})",
                                       reason="unexpected error", down_since=_down_since(self.last, time.time()))
         self.last = snapshot
-        self.on_snapshot(snapshot)
+        events: list[ServerEvent] = []
         if isinstance(snapshot.data, FikaStatus):
             events = events_between(self.name, self._last_fika, snapshot.data)
             self._last_fika = snapshot.data
+        try:  # a listener's bug must not stop the polling
+            self.on_snapshot(snapshot)
             if events:
                 self.on_events(events)
+        except Exception:
+            log.exception("a listener of %s failed", self.name)
         return snapshot

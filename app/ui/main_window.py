@@ -1,31 +1,39 @@
-"""Kappa's main window: the installed-mods table, filled by a scan that runs off the GUI thread."""
+"""Kappa's main window: the installed-mods table, filled by a scan that runs off the GUI thread, and (when given a
+servers service) the servers dock on the right."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QMainWindow, QTableView, QToolBar
 
 from app.core.errors import KappaError
 from app.core.mods import ScanResult
 from app.services.installed_mods import InstalledModsService
+from app.services.servers import ServersService
 from app.ui.mods_model import InstalledModsModel
+from app.ui.notifications import DesktopNotifier, Notifier
+from app.ui.servers_dock import ServersDock
 
 log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, service: InstalledModsService, spt_path: Path, *, note: str | None = None) -> None:
+    def __init__(self, service: InstalledModsService, spt_path: Path, *, note: str | None = None,
+                 servers: ServersService | None = None, local_spt_root: Path | None = None,
+                 notifier: Notifier | None = None, server_poll_interval: float = 5.0) -> None:
         super().__init__()
         self.service = service
         self.spt_path = spt_path
         self.note = note  # shown in the status bar after a scan, e.g. "demo install"
         self.last_result: ScanResult | None = None
         self._scan_task: asyncio.Task[None] | None = None
+        self._close_task: asyncio.Task[None] | None = None
 
         self.setWindowTitle("Kappa")
         self.resize(1000, 620)
@@ -39,6 +47,10 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.summary = QLabel()
         self.statusBar().addPermanentWidget(self.summary)
+        self.servers_dock: ServersDock | None = None
+        if servers is not None:
+            self._build_servers_dock(servers, local_spt_root, notifier or DesktopNotifier(self),
+                                     server_poll_interval)
 
     def _build_table(self) -> QTableView:
         table = QTableView(self)
@@ -56,6 +68,7 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main", self)
         toolbar.setMovable(False)
+        self.toolbar = toolbar
         self.addToolBar(toolbar)
         self.rescan_action = QAction("Rescan", self)
         self.rescan_action.setShortcut(QKeySequence.StandardKey.Refresh)
@@ -67,6 +80,19 @@ class MainWindow(QMainWindow):
         self.filter_edit.setMaximumWidth(320)
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         toolbar.addWidget(self.filter_edit)
+
+    def _build_servers_dock(self, servers: ServersService, local_spt_root: Path | None, notifier: Notifier,
+                            interval: float) -> None:
+        dock = ServersDock(servers, notifier=notifier, local_spt_root=local_spt_root, interval=interval, parent=self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.servers_dock = dock
+        toggle = dock.toggleViewAction()
+        toggle.setText("Servers")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.menuBar().addMenu("&View").addAction(toggle)
+        self.toolbar.addAction(toggle)
+        # Polling needs the running asyncio loop: a zero timer fires once the event loop runs.
+        QTimer.singleShot(0, dock.start)
 
     # -- scanning
     def start_scan(self) -> None:
@@ -122,4 +148,13 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self._scan_task is not None and not self._scan_task.done():
             self._scan_task.cancel()
+        if self.servers_dock is not None and self._close_task is None:
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing polls either
+                # Stops the polls and closes the connections to the servers.
+                self._close_task = asyncio.get_running_loop().create_task(self.servers_dock.aclose())
         super().closeEvent(event)
+
+    async def servers_closed(self) -> None:
+        """Wait until closing has stopped the servers dock's polls (if the window has one and was closed)."""
+        if self._close_task is not None:
+            await asyncio.gather(self._close_task, return_exceptions=True)
