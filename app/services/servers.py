@@ -115,7 +115,7 @@ def _seconds_in_words(seconds: float) -> str:
 # -- one provider per kind of server
 
 class Provider(Protocol):
-    def client(self, entry: ServerEntry, secret: str | None, http: httpx.AsyncClient) -> Any: ...
+    def client(self, entry: ServerEntry, secret: str | None, http: httpx.AsyncClient) -> Client: ...
 
     async def status(self, client: Any) -> FikaStatus | DedicatedStatus: ...
 
@@ -201,7 +201,7 @@ class ServersService:
         self.settings = SettingsStore(data_dir)
         self.pins = CertPins(data_dir)
         self.secrets = secrets or KeyringSecrets()
-        self._clients: dict[str, tuple[httpx.AsyncClient, Any]] = {}
+        self._clients: dict[str, tuple[httpx.AsyncClient, Client]] = {}
 
     # the list
     def list(self) -> list[ServerEntry]:
@@ -236,11 +236,10 @@ class ServersService:
         if entry.name.casefold() != old.name.casefold() and any(
                 other.name.casefold() == entry.name.casefold() for other in settings.servers):
             raise ServerConfigError(f"a server named {entry.name!r} exists already; pick another name")
-        stored = self.secrets.get(secret_name(old.name))
-        if clear_secret or entry.name != old.name:
-            self.secrets.delete(secret_name(old.name))
-        if secret or (stored and not clear_secret and entry.name != old.name):
-            self.secrets.set(secret_name(entry.name), secret or stored or "")
+        kept = None if clear_secret else secret or self.secrets.get(secret_name(old.name))
+        self.secrets.delete(secret_name(old.name))
+        if kept:  # under the (new) name
+            self.secrets.set(secret_name(entry.name), kept)
         servers = [entry if other.name == old.name else other for other in settings.servers]
         self.settings.save(settings.model_copy(update={"servers": servers}))
         self._drop_client(old.name)
@@ -317,25 +316,13 @@ class ServersService:
                 raise (problem or exc) from None
         raise AssertionError("unreachable")
 
-    def fika(self, name: str) -> FikaClient:
-        entry = self.get(name)
-        if entry.kind != "fika":
-            raise ServerConfigError(f"{entry.name!r} is a {entry.kind} server, not a Fika server")
-        return self._client(entry)
-
-    def dedicated(self, name: str) -> DedicatedClient:
-        entry = self.get(name)
-        if entry.kind != "dedicated":
-            raise ServerConfigError(f"{entry.name!r} is a {entry.kind} server, not a dedicated server")
-        return self._client(entry)
-
     async def aclose(self) -> None:
         clients, self._clients = self._clients, {}
         for http, _ in clients.values():
             await http.aclose()
 
     # internals
-    def _client(self, entry: ServerEntry) -> Any:
+    def _client(self, entry: ServerEntry) -> Client:
         if entry.name not in self._clients:
             pin = self.pins.get(address_of(entry.url))
             http = create_client(verify=pinned_context(pin.der) if pin else default_context(),
