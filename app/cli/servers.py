@@ -20,6 +20,7 @@ from app.cli.output import EXIT_ERROR, EXIT_OK, confirm, print_json, table
 from app.core.cert_pins import format_fingerprint, normalize_fingerprint
 from app.core.data_dir import DataDir
 from app.core.errors import KappaError
+from app.core.secrets import NoKeyring
 from app.core.spt_install import find_spt_root
 from app.net.dedicated import DedicatedClient
 from app.net.fika import FikaClient, Item, Profile
@@ -190,7 +191,11 @@ def run_add(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.url:
         raise KappaError("give the server's address with --url (or --from-spt PATH for a local SPT install)")
-    entry = service.add(args.name, args.kind, args.url, secret=_read_secret(args.key), notify=args.notify)
+    try:
+        entry = service.add(args.name, args.kind, args.url, secret=_read_secret(args.key), notify=args.notify)
+    except NoKeyring as exc:
+        raise KappaError(f"{exc}. Nothing was added. On a host without a keyring, add the Fika server of a local SPT "
+                         "install with --from-spt PATH: its key is then read from fika.jsonc") from None
     print(f"Added {entry.name!r} ({entry.kind}) at {entry.url}.")
     if not args.key:
         print("No key was given: most of its API will refuse to answer until one is added.")

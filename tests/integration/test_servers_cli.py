@@ -225,3 +225,14 @@ def test_servers_are_listed_and_removed(kappa: Kappa, fika: FikaEmulator) -> Non
     assert kappa.json("servers", "list")["servers"] == []
     code, _, err = kappa("servers", "status", "Group")
     assert code == 1 and "no server named" in err
+
+
+def test_without_a_keyring_a_key_is_refused_and_nothing_is_added(
+        kappa: Kappa, fika: FikaEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyringBackend
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", NoKeyringBackend())
+    code, _, err = kappa("servers", "add", "Group", "--kind", "fika", "--url", fika.base_url, "--key", FIKA_KEY)
+    assert code == 1 and "keyring" in err and "--from-spt" in err
+    assert kappa.json("servers", "list")["servers"] == []
