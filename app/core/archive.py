@@ -12,7 +12,8 @@ Three steps, each usable on its own:
   lie), hashing each file, reporting progress and honouring cancellation; on any failure it removes what it wrote.
 
 Formats: zip (stored, deflate, deflate64, bzip2, lzma), 7z (py7zr; 7-Zip on the machine for methods py7zr lacks,
-such as BCJ2), rar (rarfile lists; an installed UnRAR or 7-Zip unpacks compressed members) and a bare `.dll`.
+such as BCJ2, or cannot unpack safely: PPMd), rar (rarfile lists; an installed UnRAR or 7-Zip unpacks compressed
+members) and a bare `.dll`.
 """
 
 from __future__ import annotations
@@ -583,7 +584,14 @@ def _7z_member(entry: Any, encrypted: bool) -> _Member:
                    encrypted=encrypted and not entry.emptystream, handle=entry)
 
 
+# py7zr's PPMd decoder (pyppmd) can crash the whole process on damaged input (seen in our tests on archives that
+# py7zr's own PPMd encoder damages), and py7zr calls PPMd experimental. A hostile archive must not be able to do that,
+# so PPMd goes through 7-Zip, like the methods py7zr lacks. 7-Zip itself uses PPMd only when asked to.
+_PPMD = b"\x03\x04\x01"
+
+
 def _unsupported_7z_methods(archive: Any) -> list[str]:
+    """Methods py7zr cannot unpack, or cannot unpack safely: those need 7-Zip on the machine."""
     from py7zr.compressor import SupportedMethods
     from py7zr.exceptions import UnsupportedCompressionMethodError
 
@@ -593,13 +601,16 @@ def _unsupported_7z_methods(archive: Any) -> list[str]:
     names: list[str] = []
     for folder in streams.unpackinfo.folders:
         for coder in folder.coders:
+            method = coder["method"]
             try:
                 SupportedMethods.is_native_coder(coder)
+                if method != _PPMD:
+                    continue
             except UnsupportedCompressionMethodError:
-                method = coder["method"]
-                name = "BCJ2" if method == b"\x03\x03\x01\x1b" else f"method {method.hex()}"
-                if name not in names:
-                    names.append(name)
+                pass
+            name = {b"\x03\x03\x01\x1b": "BCJ2", _PPMD: "PPMd"}.get(method, f"method {method.hex()}")
+            if name not in names:
+                names.append(name)
     return names
 
 
