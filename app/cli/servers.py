@@ -24,7 +24,7 @@ from app.core.secrets import NoKeyring
 from app.core.spt_install import find_spt_root
 from app.net.dedicated import DedicatedClient
 from app.net.fika import FikaClient, Item, Profile
-from app.services.servers import DedicatedStatus, FikaStatus, ServerSnapshot, ServersService
+from app.services.servers import DedicatedStatus, FikaStatus, ServerSnapshot, ServersService, seconds_in_words
 
 T = TypeVar("T")
 
@@ -76,14 +76,7 @@ def _register_servers(commands: Any, add_global_options: Any) -> None:
 
 def _register_fika(commands: Any, add_global_options: Any) -> None:
     fika = commands.add_parser("fika", help="Fika admin actions (players, items, flea bans, headless clients)")
-    actions = fika.add_subparsers(title="actions", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text)
-        parser.add_argument("--server", metavar="NAME", help="which Fika server (default: the only one)")
-        add_global_options(parser, suppress=True)
-        parser.set_defaults(handler=handler)
-        return parser
+    action = _action_adder(fika, add_global_options, "Fika")
 
     action("profiles", "every profile on the server", run_fika_profiles)
     items = action("items", "search the server's items by name", run_fika_items)
@@ -116,14 +109,7 @@ def _register_fika(commands: Any, add_global_options: Any) -> None:
 
 def _register_dedicated(commands: Any, add_global_options: Any) -> None:
     dedicated = commands.add_parser("dedicated", help="dedicated game server admin actions (save, command, shutdown)")
-    actions = dedicated.add_subparsers(title="actions", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text)
-        parser.add_argument("--server", metavar="NAME", help="which dedicated server (default: the only one)")
-        add_global_options(parser, suppress=True)
-        parser.set_defaults(handler=handler)
-        return parser
+    action = _action_adder(dedicated, add_global_options, "dedicated")
 
     save = action("save", "save the game", run_dedicated_save)
     save.add_argument("save_name", metavar="SAVE_NAME")
@@ -131,6 +117,21 @@ def _register_dedicated(commands: Any, add_global_options: Any) -> None:
     command.add_argument("command", metavar="COMMAND")
     action("shutdown", "shut the server down (a restart script brings it back)", run_dedicated_shutdown)
     action("options", "print the server options (and those waiting for a restart)", run_dedicated_options)
+
+
+def _action_adder(family: argparse.ArgumentParser, add_global_options: Any,
+                  kind: str) -> Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]:
+    """`action(name, help, handler)` adds one admin action, with --server and the global options, to a family."""
+    actions = family.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text)
+        parser.add_argument("--server", metavar="NAME", help=f"which {kind} server (default: the only one)")
+        add_global_options(parser, suppress=True)
+        parser.set_defaults(handler=handler)
+        return parser
+
+    return action
 
 
 # -- plumbing
@@ -318,7 +319,7 @@ def _format_fika(data: FikaStatus, now: float) -> list[str]:
     if data.raids:
         rows = [(raid.host, raid.status, raid.location or "?", raid.side, raid.time, str(len(raid.players)),
                  "yes" if raid.headless else "no", raid.raid_code or "-",
-                 _age(now - raid.started_at) if raid.started_at else "-") for raid in data.raids]
+                 seconds_in_words(now - raid.started_at) if raid.started_at else "-") for raid in data.raids]
         lines += ["    " + line for line in
                   table(("HOST", "STATUS", "MAP", "SIDE", "TIME", "PLAYERS", "HEADLESS", "CODE", "AGE"), rows)]
     lines.append(f"  Players online ({len(data.players)}):")
@@ -341,17 +342,11 @@ def _format_dedicated(data: DedicatedStatus) -> list[str]:
         session = state.session if state.running else "(no game loaded)"
         lines += [f"  Session: {session}", f"  Players: {state.players} / {state.player_limit}",
                   f"  Tech tier: {state.tech_tier}", f"  Game phase: {state.game_phase}",
-                  f"  Played: {_age(state.duration_s)}{' (paused)' if state.paused else ''}"]
+                  f"  Played: {seconds_in_words(state.duration_s)}{' (paused)' if state.paused else ''}"]
     if data.options is not None and data.options.pending:
         pending = ", ".join(f"{key}={value}" for key, value in sorted(data.options.pending.items()))
         lines.append(f"  Options waiting for a restart: {pending}")
     return lines
-
-
-def _age(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
 
 
 def _quoted(name: str) -> str:

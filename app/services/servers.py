@@ -86,7 +86,7 @@ class ServerSnapshot:
             return f"not connected: {self.certificate_problem.reason}"
         if self.reachable and self.updated_at is not None:
             problem = ", but refused what was asked" if self.error else ""
-            return f"updated {_seconds_in_words(now - self.updated_at)} ago{problem}"
+            return f"updated {seconds_in_words(now - self.updated_at)} ago{problem}"
         if self.down_since is not None:
             since = time.strftime("%H:%M", time.localtime(self.down_since))
             return f"unreachable since {since} ({self.reason or 'no answer'})"
@@ -103,13 +103,14 @@ class ServerEvent:
     text: str
 
 
-def _seconds_in_words(seconds: float) -> str:
-    seconds = max(0, round(seconds))
+def seconds_in_words(seconds: float) -> str:
+    """An age or a duration as a status line says it: "7 s", "2 min", "3 h 05 min"."""
+    seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
         return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 # -- one provider per kind of server

@@ -55,6 +55,7 @@ from app.services.servers import (
     Raid,
     ServerSnapshot,
     ServersService,
+    seconds_in_words,
 )
 from app.ui.server_dialogs import (
     MAX_MESSAGE,
@@ -181,15 +182,6 @@ def selected_payload(view: QTableView) -> Any:
 
 
 # -- words for the cells
-
-def age_in_words(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
 
 def duration_in_words(seconds: int) -> str:
     hours, rest = divmod(max(0, int(seconds)), 3600)
@@ -656,7 +648,7 @@ class FikaPanel(ServerPanel):
 
 def _raid_row(raid: Raid, players: dict[str, Player], now: float) -> Row:
     names = [players[profile_id].nickname if profile_id in players else profile_id for profile_id in raid.players]
-    age = age_in_words(now - raid.started_at) if raid.started_at else ""
+    age = seconds_in_words(now - raid.started_at) if raid.started_at else ""
     cells = (raid.host, raid.status, raid.location or "", raid.side, raid.time,
              str(len(raid.players)), yes_no(raid.headless), raid.raid_code, age)
     return Row(raid.match_id, cells, raid, tooltip=", ".join(names))
