@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from app.sandbox.serving import serve_in_background, shut_down
+from app.sandbox.serving import SandboxServer
 
 SEND_CHUNK = 1 << 20  # bytes per write when a body is sent in a loop (throttled, or no sendfile)
 THROTTLE_CHUNK = 64 << 10  # bytes per pause when the host is slowed down
@@ -175,13 +174,13 @@ class _Answer:
     cut_after: int | None = None
 
 
-class FileHost:
+class FileHost(SandboxServer):
     """Files, landing pages and a GitHub imitation on 127.0.0.1. Usable as a context manager."""
 
     def __init__(self, directory: Path, *, port: int = 0) -> None:
         self.directory = Path(directory)
         self.throttle = 0.0  # seconds of pause per 64 KiB of file body; 0 sends at full speed
-        self._port = port
+        super().__init__(port, name="file-host")
         self._lock = threading.Lock()
         self._requests: list[HostRequest] = []
         self._cuts: deque[int] = deque()
@@ -191,39 +190,22 @@ class FileHost:
         self._open.set()
         self._in_flight = 0
         self.peak_in_flight = 0
-        self._server: _HostServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle
 
-    def start(self) -> FileHost:
-        if self._server is not None:
-            raise RuntimeError("this FileHost is already running")
-        server = _HostServer(("127.0.0.1", self._port), _HostHandler)
+    def _make_server(self, address: tuple[str, int]) -> _HostServer:
+        server = _HostServer(address, _HostHandler)
         server.host = self
-        self._server = server
-        self._thread = serve_in_background(server, "file-host")
-        return self
+        return server
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
+    def _before_stop(self) -> None:
         self._open.set()  # a held answer must not keep a handler thread alive
-        shut_down(server, self._thread)
-
-    def __enter__(self) -> FileHost:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
 
     @property
     def root_url(self) -> str:
-        if self._server is None:
+        if not self.running:
             raise RuntimeError("the FileHost is not running; call start() first")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_url(self) -> str:

@@ -27,46 +27,51 @@ def shut_down(server: BaseServer, thread: threading.Thread | None) -> None:
         thread.join(timeout=5)
 
 
-class TlsEmulator:
-    """What the game-server emulators share: HTTPS on 127.0.0.1 with their own certificate, `stop()` then `start()`
-    on the same port (a server that goes down and comes back), and a certificate that can be swapped while serving.
+class SandboxServer:
+    """The lifecycle every sandbox server shares: serve on 127.0.0.1 from a background thread, `start()` and
+    `stop()` (a restart comes back on the same port), and use as a context manager.
 
-    The handler's requests reach the emulator as `self.server.emulator`.
+    Subclasses build their server in `_make_server` and may wake held handlers in `_before_stop` or clean up in
+    `_after_stop`.
     """
 
-    def __init__(self, port: int, certificate: SelfSignedCertificate, *, handler: type[BaseHTTPRequestHandler],
-                 name: str) -> None:
-        self.certificate = certificate
-        self.handler = handler
+    def __init__(self, port: int, *, name: str) -> None:
         self.name = name
         self._port = port
-        self._server: TlsHttpServer | None = None
+        self._server: BaseServer | None = None
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
+
+    def _make_server(self, address: tuple[str, int]) -> BaseServer:
+        raise NotImplementedError
+
+    def _before_stop(self) -> None:
+        pass
+
+    def _after_stop(self, server: BaseServer, keep: socket.socket | None) -> None:
+        pass
 
     def start(self) -> Self:
         with self._lifecycle:
             if self._server is not None:
                 raise RuntimeError(f"this {type(self).__name__} is already running")
-            server = TlsHttpServer(("127.0.0.1", self._port), self.handler, self.certificate)
-            server.emulator = self
-            self._port = server.server_address[1]  # a restart comes back on the same port
+            server = self._make_server(("127.0.0.1", self._port))
+            self._port = server.server_address[1]  # type: ignore[attr-defined]
             self._server = server
             self._thread = serve_in_background(server, self.name)
         return self
 
     def stop(self) -> None:
-        self.go_down()
+        self._go_down(keep=None)
 
-    def go_down(self, keep: socket.socket | None = None) -> None:
-        """Stop listening and hang up every open connection but `keep` (one still carrying an answer), so that a
-        client's pooled keep-alive connection cannot reach a server that is gone."""
+    def _go_down(self, keep: socket.socket | None) -> None:
         with self._lifecycle:
             server, thread = self._server, self._thread
             self._server = self._thread = None
         if server is not None:
+            self._before_stop()
             shut_down(server, thread)
-            server.hang_up(keep)
+            self._after_stop(server, keep)
 
     def __enter__(self) -> Self:
         return self.start() if self._server is None else self
@@ -84,6 +89,36 @@ class TlsEmulator:
         if not self._port:
             raise RuntimeError(f"the {type(self).__name__} has no port yet; call start() first")
         return self._port
+
+
+class TlsEmulator(SandboxServer):
+    """What the game-server emulators add: HTTPS with their own certificate, which can be swapped while serving, and
+    a server going down hangs up kept-alive connections too.
+
+    The handler's requests reach the emulator as `self.server.emulator`.
+    """
+
+    _server: TlsHttpServer | None
+
+    def __init__(self, port: int, certificate: SelfSignedCertificate, *, handler: type[BaseHTTPRequestHandler],
+                 name: str) -> None:
+        super().__init__(port, name=name)
+        self.certificate = certificate
+        self.handler = handler
+
+    def _make_server(self, address: tuple[str, int]) -> TlsHttpServer:
+        server = TlsHttpServer(address, self.handler, self.certificate)
+        server.emulator = self
+        return server
+
+    def go_down(self, keep: socket.socket | None = None) -> None:
+        """Stop listening and hang up every open connection but `keep` (one still carrying an answer), so that a
+        client's pooled keep-alive connection cannot reach a server that is gone."""
+        self._go_down(keep)
+
+    def _after_stop(self, server: BaseServer, keep: socket.socket | None) -> None:
+        assert isinstance(server, TlsHttpServer)
+        server.hang_up(keep)
 
     @property
     def base_url(self) -> str:

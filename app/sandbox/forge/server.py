@@ -22,7 +22,7 @@ from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
+from socketserver import BaseServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -34,7 +34,7 @@ from app.sandbox.forge.query import ApiError, parse_php_query
 from app.sandbox.forge.ratelimit import DEFAULT_EDGE_LIMITS, DownloadLimiter, EdgeLimiter, RateLimitRule
 from app.sandbox.forge.resources import Render
 from app.sandbox.forge.rules import View
-from app.sandbox.serving import serve_in_background, shut_down
+from app.sandbox.serving import SandboxServer
 
 SHAPES = ("new", "old")
 RATE_LIMITED_BODY = (b'{"success":false,"code":"RATE_LIMITED","message":"Too many requests. Retry after the number '
@@ -69,7 +69,7 @@ class _Response:
     file: FileBody | None = None  # a body streamed from disk instead of `body` (archives can be 500 MB)
 
 
-class LocalForge:
+class LocalForge(SandboxServer):
     """A faithful local Forge. Usable as a context manager; `start()` returns self."""
 
     def __init__(self, catalogue: Catalogue | None = None, *, port: int = 0, shape: str = "new",
@@ -78,7 +78,7 @@ class LocalForge:
         self.catalogue = catalogue if catalogue is not None else default_catalogue()
         self.shape = shape
         self.require_token = require_token
-        self._port = port
+        super().__init__(port, name="local-forge")
         self._archive_dir = Path(archive_dir) if archive_dir is not None else None
         self._temp_dir: Path | None = None
         self._lock = threading.Lock()
@@ -88,47 +88,32 @@ class LocalForge:
         self._failures: deque[_Failure] = deque()
         self._cuts: deque[int] = deque()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.api = ForgeApi(self.catalogue, self._render)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
-    def start(self) -> LocalForge:
-        if self._server is not None:
-            raise RuntimeError("this LocalForge is already running")
+    def _make_server(self, address: tuple[str, int]) -> _Server:
         if self._archive_dir is None:
             self._temp_dir = Path(tempfile.mkdtemp(prefix="kappa-forge-"))
         build_archives(self.catalogue, self.archive_dir)
         self._stopping.clear()
-        server = _Server(("127.0.0.1", self._port), _Handler)
+        server = _Server(address, _Handler)
         server.forge = self
-        self._server = server
-        self._thread = serve_in_background(server, "local-forge")
-        return self
+        return server
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
+    def _before_stop(self) -> None:
         self._stopping.set()  # wakes handlers sleeping in an injected delay
-        shut_down(server, self._thread)
+
+    def _after_stop(self, server: BaseServer, keep: socket.socket | None) -> None:
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
 
-    def __enter__(self) -> LocalForge:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
     @property
     def port(self) -> int:
-        if self._server is None:
+        if not self.running:
             raise RuntimeError("the LocalForge is not running; call start() first")
-        return int(self._server.server_address[1])
+        return super().port
 
     @property
     def root_url(self) -> str:
