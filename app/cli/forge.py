@@ -9,12 +9,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.cli.output import EXIT_OK, EXIT_USAGE, age_in_words, print_json, size_in_words, table, warn
+from app.cli.output import EXIT_OK, EXIT_USAGE, print_json, table, warn
 from app.cli.scan import scan_install
 from app.core.data_dir import DataDir
 from app.core.errors import KappaError
 from app.core.secrets import FORGE_TOKEN, delete_secret, get_secret, set_secret
 from app.core.settings import SettingsStore, first_validation_error
+from app.core.words import age_in_words, size_in_words
 from app.net.forge import ForgeClient, ResponseSource
 from app.net.forge_models import Mod, ModFilters, ModVersion
 from app.services.forge_session import ForgeSession

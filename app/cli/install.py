@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_UNSATISFIABLE, confirm, print_json, size_in_words, table, warn
+from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_UNSATISFIABLE, confirm, print_json, table, warn
 from app.cli.plan import explain_unsatisfiable
 from app.cli.scan import spt_path
 from app.core.data_dir import DataDir
@@ -24,6 +24,7 @@ from app.core.errors import KappaError
 from app.core.install import ConflictPolicy, TransactionRecord
 from app.core.settings import SettingsStore
 from app.core.spt_install import open_install
+from app.core.words import size_in_words
 from app.net.download import Downloader, DownloadProgress
 from app.net.http import create_client
 from app.services.forge_session import ForgeSession

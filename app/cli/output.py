@@ -36,19 +36,3 @@ def confirm(question: str, assume_yes: bool) -> bool:
 
 def warn(message: str) -> None:
     print(f"kappa: {message}", file=sys.stderr)
-
-
-def age_in_words(seconds: float) -> str:
-    minutes = seconds / 60
-    if minutes < 1:
-        return "less than a minute"
-    if minutes < 90:
-        return f"{minutes:.0f} min"
-    hours = minutes / 60
-    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
-
-
-def size_in_words(length: int | None) -> str:
-    if not length:
-        return ""
-    return f"{length / 1024 / 1024:.1f} MiB" if length >= 1024 * 1024 else f"{length / 1024:.0f} KiB"

@@ -7,10 +7,11 @@ import asyncio
 import sys
 from typing import Any
 
-from app.cli.output import EXIT_OK, EXIT_UNSATISFIABLE, print_json, size_in_words, table
+from app.cli.output import EXIT_OK, EXIT_UNSATISFIABLE, print_json, table
 from app.cli.scan import scan_install
 from app.core.data_dir import DataDir
 from app.core.settings import SettingsStore
+from app.core.words import size_in_words
 from app.services.forge_session import ForgeSession
 from app.services.planner import ModSpec, Planner, PlanOutcome
 

@@ -22,9 +22,10 @@ from app.core.data_dir import DataDir
 from app.core.errors import KappaError
 from app.core.secrets import NoKeyring
 from app.core.spt_install import find_spt_root
+from app.core.words import seconds_in_words
 from app.net.dedicated import DedicatedClient
 from app.net.fika import FikaClient, Item, Profile
-from app.services.servers import DedicatedStatus, FikaStatus, ServerSnapshot, ServersService, seconds_in_words
+from app.services.servers import DedicatedStatus, FikaStatus, ServerSnapshot, ServersService
 
 T = TypeVar("T")
 

@@ -31,6 +31,11 @@ class DataDir:
         return self.root / "cache" / "http.sqlite3"
 
     @property
+    def thumbnails_dir(self) -> Path:
+        """Forge thumbnails, cached for the Browse view."""
+        return self.root / "cache" / "thumbnails"
+
+    @property
     def downloads_dir(self) -> Path:
         """Archives being downloaded (partial files resume from here) and finished downloads."""
         return self.root / "downloads"

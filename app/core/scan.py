@@ -351,3 +351,24 @@ def _string_mapping(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {k: v.strip() for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def files_of(scan: ScanResult, mod: InstalledMod) -> list[str]:
+    """Every file of an installed mod Kappa did not install: a server mod's folder, a plugin's own folder (a
+    folder directly in BepInEx/plugins that holds no other mod's plugin), or else the plugin's DLL alone."""
+    install = scan.install
+    path = install.root / mod.path
+    plugins = install.bepinex_dir / "plugins"
+    folder = path.parent
+    if mod.kind == "client" and folder != plugins and folder.parent == plugins \
+            and not _folder_shared(scan, mod, folder):
+        path = folder
+    if path.is_file():
+        return [mod.path]
+    return [install.relative(file) for file in sorted(path.rglob("*")) if file.is_file()]
+
+
+def _folder_shared(scan: ScanResult, mod: InstalledMod, folder: Path) -> bool:
+    """Whether another mod's plugin lives in `folder` too (a DLL holding two plugins is still one file)."""
+    prefix = scan.install.relative(folder) + "/"
+    return any(other.path.startswith(prefix) and other.path != mod.path for other in scan.mods)

@@ -66,6 +66,9 @@ class Settings(BaseModel):
     forge_url: str = DEFAULT_FORGE_URL
     forge_mirror: str | None = None  # e.g. the community mirror, tried when the primary is down
     spt_path: str | None = None  # the install opened last
+    spt_installs: list[str] = Field(default_factory=list)  # every install the player added, to switch between
+    theme: Literal["system", "light", "dark"] = "system"
+    download_concurrency: int = Field(default=3, ge=1, le=8)  # archives downloaded at once
     forge_mappings: dict[str, int] = Field(default_factory=dict)  # installed GUID (lower case) -> Forge mod id
     # The backup store (what installs replaced or removed; what `undo` restores) is pruned past either limit,
     # oldest transaction first. The last transaction's backups are always kept, so one undo always works.

@@ -37,7 +37,7 @@ from app.core.install import (
 from app.core.mods import InstalledMod, ScanResult
 from app.core.processes import running_spt_processes
 from app.core.resolver import Plan, Step
-from app.core.scan import scan_install
+from app.core.scan import files_of, scan_install
 from app.core.settings import SettingsStore
 from app.core.spt_install import SptInstall
 from app.core.versions import satisfies
@@ -134,6 +134,16 @@ class Proposal:
                 "missing_dependencies": [m.to_json() for m in self.missing], "warnings": list(self.warnings)}
 
 
+@dataclass(frozen=True)
+class PlannedChange:
+    """A resolver plan and what it was made from, kept so that staging it later downloads exactly that plan."""
+
+    outcome: PlanOutcome
+    planner: Planner
+    scan: ScanResult
+    kind: str  # "install" | "update"
+
+
 class Installer:
     """Installs, updates and removals for one SPT install."""
 
@@ -188,6 +198,14 @@ class Installer:
                            extend: Proposal | None = None) -> Proposal | PlanOutcome:
         """Plan with the resolver, download what the plan installs, and stage it. An unsatisfiable plan is
         returned as the PlanOutcome (its explanation is for the player); an empty one raises NothingToInstall."""
+        planned = await self.plan(install=install, update=update, update_all=update_all, with_optional=with_optional)
+        if planned.outcome.plan is None:
+            return planned.outcome
+        return await self.stage_plan(planned, extend=extend)
+
+    async def plan(self, *, install: Sequence[ModSpec] = (), update: Sequence[str] | None = None,
+                   update_all: bool = False, with_optional: bool = False) -> PlannedChange:
+        """The resolver's plan, before anything is downloaded: the GUI shows it (sizes, new dependencies) first."""
         if self.forge is None or self.downloader is None:
             raise KappaError("installing from the Forge needs the network")
         self.ensure_nothing_running()
@@ -195,14 +213,19 @@ class Installer:
         planner = Planner(self.forge, self.mappings)
         outcome = await planner.plan(scan, install=install, update=update, update_all=update_all,
                                      with_optional=with_optional)
-        if outcome.plan is None:
-            return outcome
-        changes = list(outcome.plan.changes())
+        return PlannedChange(outcome, planner, scan, "update" if update or update_all else "install")
+
+    async def stage_plan(self, planned: PlannedChange, *, extend: Proposal | None = None) -> Proposal:
+        """Download what a plan installs and stage it; an empty plan raises NothingToInstall."""
+        plan, planner, scan = planned.outcome.plan, planned.planner, planned.scan
+        if plan is None:
+            raise KappaError("no plan satisfies every constraint")
+        changes = list(plan.changes())
         if not changes:
             raise NothingToInstall("nothing to do: every mod is already as the plan wants it")
-        proposal = extend or Proposal("update" if update or update_all else "install")
-        proposal.plan = outcome.plan
-        proposal.warnings += list(outcome.plan.warnings)
+        proposal = extend or Proposal(planned.kind)
+        proposal.plan = plan
+        proposal.warnings += list(plan.warnings)
         try:
             installed_of = planner.installed_guids_by_key(scan)
             downloads = [step for step in changes if step.action != "remove"]
@@ -389,7 +412,7 @@ class Installer:
             return None
         guids = installed_of.get(key, {key})
         mods = [mod for mod in scan.mods if mod.guid.lower() in guids and mod.enabled]
-        return tuple(sorted({path for mod in mods for path in _files_of(scan, mod)}))
+        return tuple(sorted({path for mod in mods for path in files_of(scan, mod)}))
 
     def _find_installed(self, guid: str) -> tuple[str, str, tuple[str, ...] | None]:
         wanted = guid.lower()
@@ -400,12 +423,12 @@ class Installer:
         for group in group_installed(scan.mods):
             members = [m for m in group.members if m.enabled]
             if wanted in {m.guid.lower() for m in members}:
-                owner = next((self.engine.owner_of(path) for m in members for path in _files_of(scan, m)
+                owner = next((self.engine.owner_of(path) for m in members for path in files_of(scan, m)
                               if self.engine.owner_of(path)), None)
                 if owner is not None:
                     record = next(r for r in self.engine.managed_mods() if r.key == owner)
                     return record.key, record.name, None
-                files = tuple(sorted({p for m in members for p in _files_of(scan, m)}))
+                files = tuple(sorted({p for m in members for p in files_of(scan, m)}))
                 return group.guid.lower(), group.name, files
         raise KappaError(f"{guid} is not an installed, enabled mod (see `kappa scan` for the GUIDs)")
 
@@ -432,26 +455,6 @@ class Installer:
                     if have is None or not _fits(have, constraint):
                         missing.append(MissingDependency(guid, constraint, f"{mod.name} {mod.version}", have))
         return missing
-
-
-def _files_of(scan: ScanResult, mod: InstalledMod) -> list[str]:
-    """Every file of an installed mod Kappa did not install: a server mod's folder, a plugin's own folder (a
-    folder directly in BepInEx/plugins that holds no other mod's plugin), or else the plugin's DLL alone."""
-    install = scan.install
-    path = install.root / mod.path
-    plugins = install.bepinex_dir / "plugins"
-    folder = path.parent
-    if mod.kind == "client" and folder != plugins and folder.parent == plugins and not _shared(scan, mod, folder):
-        path = folder
-    if path.is_file():
-        return [mod.path]
-    return [install.relative(file) for file in sorted(path.rglob("*")) if file.is_file()]
-
-
-def _shared(scan: ScanResult, mod: InstalledMod, folder: Path) -> bool:
-    """Whether another mod's plugin lives in `folder` too (a DLL holding two plugins is still one file)."""
-    prefix = scan.install.relative(folder) + "/"
-    return any(other.path.startswith(prefix) and other.path != mod.path for other in scan.mods)
 
 
 def _sha256_of(path: Path) -> str:

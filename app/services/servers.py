@@ -29,6 +29,7 @@ from app.core.local_server import read_local_server
 from app.core.secrets import delete_secret, get_secret, set_secret
 from app.core.settings import ServerEntry, SettingsStore, first_validation_error
 from app.core.spt_install import open_install
+from app.core.words import seconds_in_words
 from app.net.dedicated import DedicatedClient, DedicatedError, Health, ServerOptions, ServerState
 from app.net.fika import FikaClient, Headless, Player, Raid
 from app.net.http import ServerUnreachable, create_client
@@ -101,16 +102,6 @@ class ServerEvent:
     server: str
     kind: EventKind
     text: str
-
-
-def seconds_in_words(seconds: float) -> str:
-    """An age or a duration as a status line says it: "7 s", "2 min", "3 h 05 min"."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 # -- one provider per kind of server

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import KappaError
 from app.core.settings import ServerEntry
+from app.core.words import seconds_in_words
 from app.services.servers import (
     CertificateProblem,
     DedicatedStatus,
@@ -55,7 +56,6 @@ from app.services.servers import (
     Raid,
     ServerSnapshot,
     ServersService,
-    seconds_in_words,
 )
 from app.ui.server_dialogs import (
     MAX_MESSAGE,
