@@ -137,7 +137,7 @@ def build_rows(scan: ScanResult, report: CheckReport | None = None, forge_mods: 
         check = next((checked[m.guid.lower()] for m in group.members if m.guid.lower() in checked), None)
         forge_mod = (forge_mods or {}).get(check.forge_id) if check and check.forge_id is not None else None
         dependencies = tuple(_dependencies(group, present))
-        status, text, detail = _status(group, check, dependencies, report is not None)
+        status, text, detail = _status(group, check, dependencies, report is not None, present)
         owned, size = (files or {}).get(group.key, ((), None))
         rows.append(ModRow(key=group.key, name=group.name, version=group.version, members=group.members,
                            enabled=any(m.enabled for m in group.members), status=status, status_text=text,
@@ -229,8 +229,8 @@ def _dependencies(group: InstalledGroup, present: Mapping[str, tuple[str, str, b
             yield Dependency(guid, constraint, needed_by, state if enabled else "disabled", version, name)
 
 
-def _status(group: InstalledGroup, check: CheckedMod | None, dependencies: Sequence[Dependency],
-            checked: bool) -> tuple[ModStatus, str, str]:
+def _status(group: InstalledGroup, check: CheckedMod | None, dependencies: Sequence[Dependency], checked: bool,
+            present: Mapping[str, tuple[str, str, bool]]) -> tuple[ModStatus, str, str]:
     if not any(m.enabled for m in group.members):
         return ModStatus.DISABLED, "Disabled", "Disabled: its files are in Kappa's disabled store, not in the game."
     broken = [d for d in dependencies if d.state != "installed"]
@@ -246,9 +246,11 @@ def _status(group: InstalledGroup, check: CheckedMod | None, dependencies: Seque
         return (ModStatus.INCOMPATIBLE, "Incompatible with this SPT",
                 "The Forge lists no version of it for this SPT version.")
     if check.status == "blocked":
-        blockers = ", ".join(f"{b.guid} {b.constraint}" for b in check.blocked_by)
+        names = [present.get(b.guid.lower(), ("", b.guid, True))[1] for b in check.blocked_by]
+        blockers = ", ".join(f"{name}, which needs {b.constraint}" for name, b in zip(names, check.blocked_by,
+                                                                                     strict=True))
         reason = f" by {blockers}" if blockers else (f" ({check.block_reason})" if check.block_reason else "")
-        return (ModStatus.BLOCKED, f"Blocked{' by ' + check.blocked_by[0].guid if check.blocked_by else ''}",
+        return (ModStatus.BLOCKED, f"Blocked by {names[0]}" if names else "Blocked",
                 f"{check.latest or 'A newer version'} exists, but updating is blocked{reason}.")
     if check.status == "update_available":
         return (ModStatus.UPDATE, f"Update to {check.latest}",
