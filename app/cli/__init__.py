@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.ui.app import run_gui  # imported late: the CLI must not pay for Qt
 
             return run_gui(spt=args.spt, data_dir=DataDir.at(args.data_dir), demo=args.demo,
-                           smoke_test=args.smoke_test)
+                           smoke_test=args.smoke_test, forge_url=args.forge_url)
         return command(args)
     except KappaError as exc:
         print(f"kappa: {exc}", file=sys.stderr)

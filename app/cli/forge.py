@@ -18,6 +18,7 @@ from app.core.settings import SettingsStore, first_validation_error
 from app.core.words import age_in_words, size_in_words
 from app.net.forge import ForgeClient, ResponseSource
 from app.net.forge_models import Mod, ModFilters, ModVersion
+from app.services.forge_mappings import clear_mapping, set_mapping
 from app.services.forge_session import ForgeSession
 from app.services.update_check import CheckedMod, CheckReport, UpdateChecker
 
@@ -201,19 +202,16 @@ def run_versions(args: argparse.Namespace) -> int:
 
 # -- kappa forge map / settings
 def run_map(args: argparse.Namespace) -> int:
-    store = SettingsStore(DataDir.at(args.data_dir))
-    settings = store.load()
-    key = args.guid.lower()
+    data_dir = DataDir.at(args.data_dir)
     if args.forget:
-        settings.forge_mappings.pop(key, None)
+        clear_mapping(data_dir, [args.guid])
         print(f"Forgot the Forge mod for {args.guid}.")
     elif args.forge_id is None:
         warn("give the Forge id to remember, or --forget")
         return EXIT_USAGE
     else:
-        settings.forge_mappings[key] = args.forge_id
+        set_mapping(data_dir, [args.guid], args.forge_id)
         print(f"{args.guid} is Forge mod {args.forge_id} from now on.")
-    store.save(settings)
     return EXIT_OK
 
 

@@ -150,7 +150,8 @@ class Installer:
     def __init__(self, install: SptInstall, data_dir: DataDir, *, forge: ForgeClient | None = None,
                  downloader: Downloader | None = None, mappings: dict[str, int] | None = None,
                  on_download: ProgressCallback | None = None,
-                 on_extract: Callable[[str, int, int], None] | None = None) -> None:
+                 on_extract: Callable[[str, int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> None:
         self.install = install
         self.data_dir = data_dir
         self.forge = forge
@@ -158,6 +159,7 @@ class Installer:
         self.mappings = mappings or {}
         self.on_download = on_download
         self.on_extract = on_extract
+        self.cancelled = cancelled  # asked while unpacking, which runs on a worker thread that cannot be cancelled
         self.engine = InstallEngine(install.root, data_dir)
 
     # -- reading the install
@@ -336,7 +338,7 @@ class Installer:
         def work() -> tuple[list[Any], tuple[str, ...], ScanResult, str]:
             listing = inspect_archive(archive)
             layout = plan_layout(listing, self.install.layout)
-            files = extract(listing, layout, area, progress=progress)
+            files = extract(listing, layout, area, progress=progress, cancelled=self.cancelled)
             contents = scan_install(self.install.moved_to(area), parallel=False)
             return files, layout.skipped, contents, sha256 or _sha256_of(archive)
 

@@ -17,6 +17,7 @@ from app.core.spt_install import open_install
 from app.net.download import Downloader
 from app.net.forge import ForgeClient
 from app.net.http import create_client
+from app.net.thumbnails import ThumbnailCache
 from app.services.forge_session import ForgeSession
 from app.services.installer import Installer, ProgressCallback
 
@@ -29,6 +30,7 @@ class Workspace:
         self._session = ForgeSession(data_dir, forge_url)
         self._http: httpx.AsyncClient = create_client()
         self.downloader = self._new_downloader()
+        self.thumbnails = ThumbnailCache(data_dir.thumbnails_dir, self._http, referer=self.forge_site)
 
     @property
     def forge(self) -> ForgeClient:
@@ -44,19 +46,23 @@ class Workspace:
         return self.settings_store.load()
 
     def installer(self, root: Path, *, on_download: ProgressCallback | None = None,
-                  on_extract: Callable[[str, int, int], None] | None = None) -> Installer:
+                  on_extract: Callable[[str, int, int], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> Installer:
         """An installer for the install at `root` (opened afresh: the player may have changed it meanwhile)."""
         return Installer(open_install(root), self.data_dir, forge=self.forge, downloader=self.downloader,
-                         mappings=self.settings().forge_mappings, on_download=on_download, on_extract=on_extract)
+                         mappings=self.settings().forge_mappings, on_download=on_download, on_extract=on_extract,
+                         cancelled=cancelled)
 
     async def reopen_forge(self) -> None:
         """Apply changed settings (Forge URL, mirror, token, download concurrency) to new connections."""
         old = self._session
         self._session = ForgeSession(self.data_dir, self.forge_url)
         self.downloader = self._new_downloader()
+        self.thumbnails.referer = self.forge_site
         await old.api.client.aclose()
 
     async def aclose(self) -> None:
+        await self.thumbnails.aclose()
         await self._session.api.client.aclose()
         await self._http.aclose()
 

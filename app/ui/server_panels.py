@@ -70,6 +70,7 @@ from app.ui.server_dialogs import (
     pinned_fingerprint,
     sentence,
 )
+from app.ui.theme import ErrorLabel
 
 if TYPE_CHECKING:
     from app.net.dedicated import CommandResult
@@ -221,7 +222,7 @@ class ServerPanel(QWidget):
         self.dialogs: list[QWidget] = []  # the dialogs this panel opened (kept alive; tests press their buttons)
         self.title = QLabel()
         self.status_label = QLabel("not polled yet")
-        self.error_label = _words_label(ERROR_COLOUR)
+        self.error_label = ErrorLabel()
         self.result_label = _words_label(OK_COLOUR)
         self.banner = self._build_banner()
         self.stopped = self._build_stopped()
@@ -242,7 +243,8 @@ class ServerPanel(QWidget):
     def _build_banner(self) -> QFrame:
         banner = QFrame()
         banner.setFrameShape(QFrame.Shape.StyledPanel)
-        banner.setStyleSheet("QFrame { background: #fff4e5; }")
+        # a fixed light banner with its own dark text: readable whatever the theme
+        banner.setStyleSheet("QFrame { background: #fff4e5; color: #3d2a00; }")
         self.banner_label = QLabel()
         self.banner_label.setWordWrap(True)
         self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -308,14 +310,14 @@ class ServerPanel(QWidget):
             self.banner_label.setText(
                 f"<b style='color:{ERROR_COLOUR}'>Warning: this server's certificate has CHANGED.</b> It may have "
                 "been reinstalled, or someone may be pretending to be it. Nothing was sent to it.<br>"
-                f"Trusted before: <tt>{pinned_fingerprint(problem) or '(unknown)'}</tt><br>"
-                f"Shown now: <tt>{presented.fingerprint}</tt>")
+                f"Trusted before: <tt>{_wrapped(pinned_fingerprint(problem) or '(unknown)')}</tt><br>"
+                f"Shown now: <tt>{_wrapped(presented.fingerprint)}</tt>")
             self.trust_button.setText("Trust the new certificate…")
         else:
             self.banner_label.setText(
                 "<b>This server's certificate is not trusted yet.</b> Compare its fingerprint with the one the "
                 "server's owner sees, then trust it.<br>"
-                f"SHA-256: <tt>{presented.fingerprint}</tt>")
+                f"SHA-256: <tt>{_wrapped(presented.fingerprint)}</tt>")
             self.trust_button.setText("Trust this certificate")
         self.banner.show()
 
@@ -804,6 +806,12 @@ def _state_texts(state: Any) -> dict[str, str]:
 def make_panel(service: ServersService, entry: ServerEntry, parent: QWidget | None = None) -> ServerPanel:
     panel_class = FikaPanel if entry.kind == "fika" else DedicatedPanel
     return panel_class(service, entry, parent)
+
+
+def _wrapped(fingerprint: str) -> str:
+    """A fingerprint on two lines: 95 characters without a space would keep the dock from getting narrower."""
+    half = fingerprint.find(":", len(fingerprint) // 2)
+    return fingerprint if half < 0 else f"{fingerprint[:half + 1]}<br>{fingerprint[half + 1:]}"
 
 
 def _words_label(colour: str) -> QLabel:

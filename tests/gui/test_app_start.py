@@ -21,7 +21,7 @@ def test_demo_starts_scans_and_quits_in_smoke_test_mode(tmp_path: Path) -> None:
     assert "kappa smoke test: 2 servers, answering: Fika (demo)" in completed.stdout
     assert "Traceback" not in completed.stderr
     assert (data / "demo" / "SPT-4.0" / "SPT" / "SPTarkov.Server.Core.dll").is_file()
-    assert (data / "cache" / "scan.json").is_file()
+    assert (data / "demo" / "state" / "cache" / "scan.json").is_file()  # the demo keeps its own state
 
 
 def test_without_an_install_the_app_falls_back_to_the_demo(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.sandbox.forge.catalogue import Addon, AddonVersion, Catalogue, Mod, ModVersion, SptVersion
+from app.sandbox.forge.images import thumbnail_path
 
 MOD_FIELDS = (
     "hub_id", "guid", "name", "slug", "teaser", "description", "thumbnail", "downloads", "favourites_count",
@@ -80,6 +81,11 @@ class Render:
     def detail_url(self, mod: Mod) -> str:
         return f"{self.root_url}/mods/{mod.id}/{mod.slug}"
 
+    def thumbnail(self, mod: Mod) -> str:
+        """The mod's own thumbnail URL if the catalogue sets one, else the generated picture on this server's
+        hotlink-protected image route (see app/sandbox/forge/images.py)."""
+        return mod.thumbnail or f"{self.root_url}{thumbnail_path(mod.id)}"
+
     # -- mods ----------------------------------------------------------------------------------------------
 
     def mod(self, mod: Mod, *, includes: set[str], fields: Sequence[str] | None, show: bool = False,
@@ -105,7 +111,7 @@ class Render:
     def _mod_values(self, mod: Mod) -> dict[str, Any]:
         return {
             "id": mod.id, "hub_id": mod.hub_id, "guid": mod.guid, "name": mod.name, "slug": mod.slug,
-            "teaser": mod.teaser, "description": mod.description, "thumbnail": mod.thumbnail,
+            "teaser": mod.teaser, "description": mod.description, "thumbnail": self.thumbnail(mod),
             "downloads": mod.downloads, "favourites_count": mod.favourites_count, "owner": mod.owner.to_json(),
             "additional_authors": [a.to_json() for a in mod.additional_authors],
             "source_code_links": [{"url": url, "label": label} for url, label in mod.source_code_links],

@@ -1,10 +1,11 @@
 """`LocalForge`: the Forge API v0 and its download routes over a real socket on 127.0.0.1.
 
-One `ThreadingHTTPServer` in a background thread serves three things, like the real site does:
+One `ThreadingHTTPServer` in a background thread serves four things, like the real site does:
 ``/api/v0/...`` (the JSON API, behind the edge rate limiter), ``/mod/download/{id}/{slug}/{version}`` (the web
-route that redirects to the file host, 5 per minute per mod) and ``/files/<archive>`` (the "file host", with
-HEAD and byte ranges). Tests steer it at run time: switch `shape`, change the rate limit, inject failures,
-and read back every request it saw.
+route that redirects to the file host, 5 per minute per mod), ``/files/<archive>`` (the "file host", with
+HEAD and byte ranges) and ``/images/mods/<id>.png`` (mod thumbnails, 403 without the site as Referer).
+Tests steer it at run time: switch `shape`, change the rate limit, inject failures, and read back every request it
+saw.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -30,6 +32,7 @@ from app.sandbox.file_host import FileBody, file_answer, send_file
 from app.sandbox.forge.api import UNAUTHENTICATED, ApiRequest, ApiResult, ForgeApi
 from app.sandbox.forge.archives import CONTENT_TYPES, build_archives
 from app.sandbox.forge.catalogue import Catalogue, default_catalogue
+from app.sandbox.forge.images import THUMBNAIL_PATH, mod_thumbnail_png, referer_allowed
 from app.sandbox.forge.query import ApiError, parse_php_query
 from app.sandbox.forge.ratelimit import DEFAULT_EDGE_LIMITS, DownloadLimiter, EdgeLimiter, RateLimitRule
 from app.sandbox.forge.resources import Render
@@ -87,6 +90,7 @@ class LocalForge(SandboxServer):
         self._downloads = DownloadLimiter()
         self._failures: deque[_Failure] = deque()
         self._cuts: deque[int] = deque()
+        self._download_pause = 0.0
         self._stopping = threading.Event()
         self.api = ForgeApi(self.catalogue, self._render)
 
@@ -166,6 +170,10 @@ class LocalForge(SandboxServer):
         with self._lock:
             self._cuts.extend([after_bytes] * count)
 
+    def slow_downloads(self, pause: float) -> None:
+        """Make every archive's body start `pause` seconds after its headers (a slow host; 0 turns it off)."""
+        self._download_pause = pause
+
     # -- request handling (called from handler threads) ----------------------------------------------------
 
     def _render(self) -> Render:
@@ -185,6 +193,9 @@ class LocalForge(SandboxServer):
             return self._download(int(download.group(1)), download.group(3), client)
         if path.startswith("/files/") and method in ("GET", "HEAD"):
             return self._file(path[len("/files/"):], method, headers)
+        thumbnail = THUMBNAIL_PATH.match(path)
+        if thumbnail and method in ("GET", "HEAD"):
+            return self._thumbnail(int(thumbnail.group(1)), headers.get("Referer"))
         if path.startswith("/landing/") and method in ("GET", "HEAD"):
             return _html(200, "Download", "<p>Your download will start after you complete the captcha.</p>")
         return _html(404, "Not Found", "<h1>404 | Not Found</h1>")
@@ -255,6 +266,16 @@ class LocalForge(SandboxServer):
         response.headers.append(("Location", target))
         return response
 
+    def _thumbnail(self, mod_id: int, referer: str | None) -> _Response:
+        """A mod's thumbnail, refused (403, as the real image host's hotlink protection does) to any request whose
+        Referer is not a page of this Forge's site."""
+        if not referer_allowed(referer, self.root_url):
+            return _html(403, "Forbidden", "<h1>403 | Forbidden</h1><p>Hotlinking is not allowed.</p>")
+        if mod_id not in self.catalogue.mod_by_id:
+            return _html(404, "Not Found", "<h1>404 | Not Found</h1>")
+        return _Response(200, mod_thumbnail_png(mod_id), [("Content-Type", "image/png"),
+                                                          ("Cache-Control", "public, max-age=86400")])
+
     def _file(self, name: str, method: str, headers: Message) -> _Response:
         path = self.archive_dir / name
         if "/" in name or path.suffix not in CONTENT_TYPES or not path.is_file():
@@ -303,6 +324,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     forge: LocalForge
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that stops reading (a cancelled download, a thumbnail refused as too big) resets its connection:
+        # normal here, not worth a traceback on stderr. Anything else still gets one.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -364,6 +391,11 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "HEAD":
             return
         if response.file is not None:
+            pause = self.server.forge._download_pause
+            self.wfile.flush()  # the headers go out at once: the client sees a download that has begun
+            if pause > 0 and self.server.forge._stopping.wait(pause):
+                self.close_connection = True
+                return
             send_file(self.connection, response.file, cut_after=response.cut_after)
             if response.cut_after is not None:
                 self.close_connection = True
