@@ -32,6 +32,7 @@ from app.core.data_dir import DataDir
 from app.sandbox.forge import LocalForge
 from app.sandbox.sample_install import create_sample_install
 from app.services.workspace import Workspace
+from app.ui.app import settle_heap
 from app.ui.main_window import MainWindow
 from app.ui.stall_probe import StallProbe
 
@@ -113,10 +114,14 @@ def main() -> int:
                 window = MainWindow(Workspace(DataDir(Path(temp) / f"data{number}"), forge_url=forge.base_url), root)
                 window.resize(1280, 800)
                 window.show()
+                settle_heap()  # as run_gui does once the window is built
                 probe = StallProbe()
                 with contextlib.suppress(Exception):
                     await asyncio.sleep(0.2)
-                for name, (stall, _) in (await one_round(window, probe)).items():
+                measured_round = await one_round(window, probe)
+                print(f"round {number + 1}: " + ", ".join(f"{name} {stall * 1000:.1f} ms"
+                                                         for name, (stall, _) in measured_round.items()))
+                for name, (stall, _) in measured_round.items():
                     worst[name] = max(worst.get(name, 0.0), stall)
                 await window.aclose()
                 window.deleteLater()

@@ -29,7 +29,7 @@ from app.ui.app import keep_qt_settings_in, open_demo
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
 
-SIZE = (1360, 800)
+SIZE = (1600, 900)
 
 
 async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:

@@ -179,7 +179,7 @@ class Installer:
     # -- proposals
     async def propose_archives(self, archives: Sequence[Path]) -> Proposal:
         """Stage archives the player gave; their missing dependencies are listed, to be offered from the Forge."""
-        self.ensure_nothing_running()
+        await asyncio.to_thread(self.ensure_nothing_running)  # psutil walks every process: not on the loop
         scan = await asyncio.to_thread(self.scan)
         proposal = Proposal("install")
         try:
@@ -210,7 +210,7 @@ class Installer:
         """The resolver's plan, before anything is downloaded: the GUI shows it (sizes, new dependencies) first."""
         if self.forge is None or self.downloader is None:
             raise KappaError("installing from the Forge needs the network")
-        self.ensure_nothing_running()
+        await asyncio.to_thread(self.ensure_nothing_running)  # psutil walks every process: not on the loop
         scan = await asyncio.to_thread(self.scan)
         planner = Planner(self.forge, self.mappings)
         outcome = await planner.plan(scan, install=install, update=update, update_all=update_all,
@@ -275,17 +275,17 @@ class Installer:
         proposal.staging_areas.clear()
 
     async def uninstall(self, guid: str) -> TransactionRecord:
-        self.ensure_nothing_running()
+        await asyncio.to_thread(self.ensure_nothing_running)  # psutil walks every process: not on the loop
         key, name, files = await asyncio.to_thread(self._find_installed, guid)
         return await self._transaction(self.engine.uninstall, key, name, files)
 
     async def disable(self, guid: str) -> TransactionRecord:
-        self.ensure_nothing_running()
+        await asyncio.to_thread(self.ensure_nothing_running)  # psutil walks every process: not on the loop
         key, name, files = await asyncio.to_thread(self._find_installed, guid)
         return await self._transaction(self.engine.disable, key, name, files)
 
     async def enable(self, guid: str) -> TransactionRecord:
-        self.ensure_nothing_running()
+        await asyncio.to_thread(self.ensure_nothing_running)  # psutil walks every process: not on the loop
         wanted = guid.lower()
         for record in await asyncio.to_thread(self.engine.disabled_mods):
             if wanted in (record.key, record.name.lower()):
@@ -297,7 +297,7 @@ class Installer:
         raise KappaError(f"{guid} is not a disabled mod (see `kappa scan`)")
 
     async def undo(self) -> TransactionRecord:
-        self.ensure_nothing_running()
+        await asyncio.to_thread(self.ensure_nothing_running)  # psutil walks every process: not on the loop
         return await self._transaction(self.engine.undo)
 
     def history(self) -> list[TransactionRecord]:

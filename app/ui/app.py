@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import shutil
 import sys
 from pathlib import Path
@@ -112,10 +113,21 @@ async def _session(app: QApplication, data_dir: DataDir, root: Path | None, demo
         else:
             window = MainWindow(Workspace(data_dir, forge_url), root, servers=ServersService(data_dir),
                                 local_spt_root=root)
+        settle_heap()
         try:
             return await _show_until_closed(app, window, smoke_test)
         finally:  # inside the loop: connections must close while it still runs
             await window.aclose()
+
+
+def settle_heap() -> None:
+    """Move everything start-up created (Qt wrappers, modules, models) out of the garbage collector's sight.
+
+    A full collection walks every tracked object while holding the GIL: with the window built that took 25 to
+    70 ms (bench/gui_stall.py), a stall the player feels. Start-up objects live as long as the app does anyway.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def first_run(installs: InstallsService) -> Path | str | None:

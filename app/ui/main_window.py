@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_toolbar()
         self._build_menus()
+        self._build_context_menu()
         self.summary = QLabel()
         self.activity_summary = QLabel()
         self.statusBar().addPermanentWidget(self.activity_summary)
@@ -127,6 +128,9 @@ class MainWindow(QMainWindow):
         header.setResizeContentsPrecision(64)  # measure 64 rows, not all 300: a reset must not stall the GUI
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(InstalledModsModel.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(InstalledModsModel.STATUS, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(InstalledModsModel.STATUS, 190)  # long chips elide; the tooltip has the sentence
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         table.selectionModel().selectionChanged.connect(self._selection_changed)
         table.doubleClicked.connect(lambda _index: self.details.setFocus())
         return table
@@ -143,6 +147,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([700, 420])
         tabs = QTabWidget(self)
         tabs.addTab(splitter, "Installed")
         tabs.addTab(self.browse, "Browse the Forge")
@@ -212,9 +217,10 @@ class MainWindow(QMainWindow):
         self.install_combo.setMinimumContentsLength(24)
         self.install_combo.activated.connect(self._install_chosen)
         toolbar.addWidget(self.install_combo)
-        for action in (self.rescan_action, self.update_action, self.update_all_action, self.disable_action,
-                       self.enable_action, self.uninstall_action, self.undo_action, self.history_action,
-                       self.open_action):
+        # the toolbar holds what is used every day; disable, enable and uninstall are in the Mods menu and
+        # on the table's context menu
+        for action in (self.rescan_action, self.update_action, self.update_all_action, self.undo_action,
+                       self.history_action, self.open_action):
             toolbar.addAction(action)
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter mods…")
@@ -227,6 +233,10 @@ class MainWindow(QMainWindow):
         self.show_combo.setToolTip("Show all mods, or only those with updates, problems…")
         self.show_combo.currentTextChanged.connect(self.proxy.set_show)
         toolbar.addWidget(self.show_combo)
+
+    def _build_context_menu(self) -> None:
+        for action in (self.update_action, self.disable_action, self.enable_action, self.uninstall_action):
+            self.table.addAction(action)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -250,7 +260,6 @@ class MainWindow(QMainWindow):
         toggle.setText(text)
         toggle.setShortcut(QKeySequence(shortcut))
         self.view_menu.addAction(toggle)
-        self.toolbar.addAction(toggle)
 
     def _build_servers_dock(self, servers: ServersService, local_spt_root: Path | None, notifier: Notifier,
                             interval: float) -> None:

@@ -30,7 +30,7 @@ class StatusChipDelegate(QStyledItemDelegate):
         style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
         background, foreground = status_colors(current_scheme())[status]
         metrics = option.fontMetrics
-        width = min(metrics.horizontalAdvance(text) + 2 * PADDING_X, option.rect.width() - 4)
+        width = min(metrics.horizontalAdvance(text) + 2 * PADDING_X + 2, option.rect.width() - 4)
         height = metrics.height() + 2 * PADDING_Y
         chip = QRectF(option.rect.x() + 2, option.rect.center().y() - height / 2 + 1, width, height)
         painter.save()
