@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from app.core.data_dir import DataDir
+from app.core.errors import KappaError
 from app.core.settings import SettingsStore
 from app.core.spt_install import NotAnSptInstall, find_spt_root
 from app.services.installs import InstallsService
@@ -111,6 +112,9 @@ async def _session(app: QApplication, data_dir: DataDir, root: Path | None, demo
         if demo:
             window = open_demo(running, data_dir)
         else:
+            assert root is not None
+            with contextlib.suppress(KappaError):  # remembered for next time and for the install switcher
+                await asyncio.to_thread(InstallsService(data_dir).set_current, root)
             window = MainWindow(Workspace(data_dir, forge_url), root, servers=ServersService(data_dir),
                                 local_spt_root=root)
         settle_heap()

@@ -73,7 +73,7 @@ from app.services.forge_browser import (
     ModVersion,
     ThumbnailSource,
 )
-from app.ui.server_dialogs import sentence
+from app.ui.dialogs import sentence
 
 log = logging.getLogger(__name__)
 

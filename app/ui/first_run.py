@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import KappaError
 from app.core.install_finder import SOURCE_WORDS, FoundInstall
 from app.services.installs import InstallsService
-from app.ui.server_dialogs import TaskKeeper, sentence
+from app.ui.dialogs import TaskKeeper, sentence
 from app.ui.theme import ErrorLabel
 
 log = logging.getLogger(__name__)

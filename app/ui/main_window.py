@@ -42,12 +42,12 @@ from app.services.servers import ServersService
 from app.services.workspace import Workspace
 from app.ui.activity_dock import ActivityDock
 from app.ui.browse_view import BrowseView
+from app.ui.dialogs import TaskKeeper
 from app.ui.history_dialog import HistoryDialog
 from app.ui.mod_actions import ModActions
 from app.ui.mod_details import ModDetailsPane
 from app.ui.mods_model import ROW_ROLE, InstalledModsModel, ModsFilter
 from app.ui.notifications import DesktopNotifier, Notifier
-from app.ui.server_dialogs import TaskKeeper
 from app.ui.servers_dock import ServersDock
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.status_chip import StatusChipDelegate

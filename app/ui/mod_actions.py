@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
 from app.core.errors import KappaError
 from app.core.install import ConflictPolicy, TransactionRecord
@@ -21,6 +21,7 @@ from app.services.installer import Installer, NothingToInstall, Proposal
 from app.services.mod_library import ModRow
 from app.services.planner import ModSpec, PlanOutcome
 from app.services.workspace import Workspace
+from app.ui.dialogs import confirm
 from app.ui.plan_dialog import PlanAnswer, PlanDialog
 
 
@@ -215,22 +216,20 @@ class ModActions(QObject):
         return "It can be undone afterwards."
 
     async def _confirm(self, context: JobContext, title: str, question: str, details: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Question, title, question, QMessageBox.StandardButton.NoButton,
-                          self.window)
-        yes = box.addButton(title, QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(yes)
-        box.setInformativeText(details)
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        box.buttonClicked.connect(lambda button: future.done() or future.set_result(button is yes))
-        box.finished.connect(lambda _code: future.done() or future.set_result(False))
-        self._show(box)
+        """Ask; anything but yes ends the job quietly (NothingChanged)."""
+        agreed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        box = confirm(self.window, title, question, lambda: agreed.done() or agreed.set_result(True),
+                      yes_text=title, details=details)
+        box.finished.connect(lambda _code: agreed.done() or agreed.set_result(False))
+        self.dialogs.append(box)
         try:
-            agreed = await context.wait_for(future, "Waiting for you to confirm")
-        finally:
+            answer = await context.wait_for(agreed, "Waiting for you to confirm")
+        except asyncio.CancelledError:  # the job was cancelled while asking (an answered box deletes itself)
             box.close()
+            raise
+        finally:
             self._forget(box)
-        if not agreed:
+        if not answer:
             raise NothingChanged
 
     def _done(self, record: TransactionRecord) -> TransactionRecord:

@@ -46,7 +46,7 @@ from app.net.forge_models import FikaCompatibility, Mod, ModVersion, SourceCodeL
 from app.services.forge_mappings import clear_mapping, set_mapping
 from app.services.mod_info import DepNode, ModInfo, dependency_tree, find_forge_mod, fits_spt, load_mod_info
 from app.services.mod_library import Library, ModRow, ModStatus
-from app.ui.server_dialogs import TaskKeeper, ask_number, confirm, sentence
+from app.ui.dialogs import TaskKeeper, ask_number, confirm, sentence
 
 log = logging.getLogger(__name__)
 

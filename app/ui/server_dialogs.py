@@ -1,5 +1,4 @@
-"""Dialogs of the server panels: add/edit a server, the certificate prompt, the item picker, the raw profile viewer,
-and small non-modal confirm/ask helpers.
+"""Dialogs of the server panels: add/edit a server, the certificate prompt, the item picker, the raw profile viewer.
 
 Every dialog here is shown with `open()` and answers through signals or callbacks: a modal `exec()` inside the
 qasync loop would stop every other asyncio task (the pollers) until it closes. Each helper returns the dialog so that
@@ -10,26 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -41,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.core.cert_pins import format_fingerprint
 from app.core.errors import KappaError
 from app.core.settings import ServerEntry
+from app.ui.dialogs import TaskKeeper, sentence
 
 if TYPE_CHECKING:
     from app.net.fika import Item
@@ -53,87 +50,6 @@ URL_HINTS = {"fika": "https://192.168.1.20:6969", "dedicated": "https://192.168.
 SECRET_LABELS = {"fika": "API key", "dedicated": "API token"}
 MAX_MESSAGE = 255  # Fika refuses longer messages
 MAX_HIGHLIGHTS = 2000  # highlighting every "a" of a 5 MB profile would make the viewer crawl
-
-
-class TaskKeeper:
-    """Strong references to the tasks a widget started (asyncio keeps only weak ones), so none is collected
-    half-way; a task that fails unexpectedly is logged instead of vanishing."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def spawn(self, work: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(work)
-        if name:
-            task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
-
-    def cancel_all(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-
-    def busy(self) -> bool:
-        return bool(self._tasks)
-
-
-# -- small non-modal questions
-
-def confirm(parent: QWidget, title: str, text: str, on_yes: Callable[[], None], *, yes_text: str = "OK",
-            details: str | None = None, warning: bool = False) -> QMessageBox:
-    """Ask before doing something to a server; `on_yes` runs only when the user presses `yes_text`."""
-    box = QMessageBox(QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Question, title, text,
-                      QMessageBox.StandardButton.NoButton, parent)
-    yes = box.addButton(yes_text, QMessageBox.ButtonRole.AcceptRole)
-    no = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(no if warning else yes)  # Enter must not shut a server down by accident
-    if details:
-        box.setInformativeText(details)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-    def clicked(button: QAbstractButton) -> None:
-        if button is yes:
-            on_yes()
-
-    box.buttonClicked.connect(clicked)
-    box.open()
-    return box
-
-
-def ask_text(parent: QWidget, title: str, label: str, on_ok: Callable[[str], None], *, text: str = "",
-             max_length: int | None = None) -> QInputDialog:
-    dialog = QInputDialog(parent)
-    dialog.setWindowTitle(title)
-    dialog.setLabelText(label)
-    dialog.setInputMode(QInputDialog.InputMode.TextInput)
-    dialog.setTextValue(text)
-    edit = dialog.findChild(QLineEdit)
-    if max_length is not None and edit is not None:
-        edit.setMaxLength(max_length)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.textValueSelected.connect(on_ok)
-    dialog.open()
-    return dialog
-
-
-def ask_number(parent: QWidget, title: str, label: str, on_ok: Callable[[int], None], *, value: int = 0,
-               minimum: int = 0, maximum: int = 3650) -> QInputDialog:
-    dialog = QInputDialog(parent)
-    dialog.setWindowTitle(title)
-    dialog.setLabelText(label)
-    dialog.setInputMode(QInputDialog.InputMode.IntInput)
-    dialog.setIntRange(minimum, maximum)
-    dialog.setIntValue(value)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.intValueSelected.connect(on_ok)
-    dialog.open()
-    return dialog
 
 
 # -- adding and editing a server
@@ -532,11 +448,3 @@ def _error_label() -> QLabel:
 
 def _monospace() -> QFont:
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-
-
-def sentence(text: str) -> str:
-    """Service messages are written lower-case to fit into other sentences; a dialog or panel shows them alone."""
-    text = text.strip()
-    if not text:
-        return text
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")

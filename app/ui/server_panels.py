@@ -57,18 +57,14 @@ from app.services.servers import (
     ServerSnapshot,
     ServersService,
 )
+from app.ui.dialogs import TaskKeeper, ask_number, ask_text, confirm, sentence
 from app.ui.server_dialogs import (
     MAX_MESSAGE,
     RawProfileViewer,
     SendItemDialog,
     SendItemRequest,
-    TaskKeeper,
-    ask_number,
-    ask_text,
-    confirm,
     is_changed,
     pinned_fingerprint,
-    sentence,
 )
 from app.ui.theme import ErrorLabel
 

@@ -27,8 +27,9 @@ from app.services.servers import (
     ServersService,
     ServerWatcher,
 )
+from app.ui.dialogs import TaskKeeper, confirm, sentence
 from app.ui.notifications import Notifier, notify_events
-from app.ui.server_dialogs import CertificatePrompt, ServerDialog, ServerForm, TaskKeeper, confirm, is_changed, sentence
+from app.ui.server_dialogs import CertificatePrompt, ServerDialog, ServerForm, is_changed
 from app.ui.server_panels import ServerPanel, make_panel
 
 log = logging.getLogger(__name__)

@@ -39,8 +39,8 @@ from app.core.install_finder import FoundInstall, same_root
 from app.core.secrets import FORGE_TOKEN, delete_secret, get_secret, set_secret
 from app.core.settings import DEFAULT_FORGE_URL, Settings, SettingsStore, first_validation_error
 from app.services.installs import InstallsService
+from app.ui.dialogs import TaskKeeper, sentence
 from app.ui.first_run import INSTALL_ROLE, FolderChooser, install_item, open_folder_dialog
-from app.ui.server_dialogs import TaskKeeper, sentence
 from app.ui.theme import THEMES, ErrorLabel, apply_theme
 
 log = logging.getLogger(__name__)

@@ -206,3 +206,39 @@ def test_cancelling_a_download_changes_nothing(qtbot: QtBot, window: MainWindow,
     assert differences(before, snapshot(window.root)) == []
     assert not any((data_dir.vault_dir / "staging").glob("*/*")) if (data_dir.vault_dir / "staging").exists() \
         else True
+
+
+def select(window: MainWindow, name: str) -> None:
+    for row in range(window.proxy.rowCount()):
+        if window.proxy.index(row, InstalledModsModel.NAME).data() == name:
+            window.table.selectRow(row)
+            return
+    raise AssertionError(f"{name} is not in the table")
+
+
+def test_disable_then_enable_from_the_selection(qtbot: QtBot, window: MainWindow) -> None:
+    select(window, "Hideout Automation")
+    window.disable_action.trigger()
+    box = the_dialog(qtbot, window)
+    assert isinstance(box, QMessageBox) and "Disable Hideout Automation?" in box.text()
+    next(b for b in box.buttons() if b.text() == "Disable").click()
+    finished(qtbot, window, window.activity.jobs()[-1])
+    rescanned(qtbot, window)
+    assert not (window.root / "SPT/user/mods/HideoutAutomation").exists()
+    select(window, "Hideout Automation")
+    (row,) = window.selected_rows()
+    assert row.status_text == "Disabled" and window.enable_action.isEnabled()
+    window.enable_action.trigger()  # putting a mod back asks nothing
+    finished(qtbot, window, window.activity.jobs()[-1])
+    rescanned(qtbot, window)
+    assert (window.root / "SPT/user/mods/HideoutAutomation").is_dir()
+
+
+def test_uninstalling_a_dependency_names_who_needs_it(qtbot: QtBot, window: MainWindow) -> None:
+    select(window, "SwiftSort Core")  # SwiftSort Extras needs it
+    window.uninstall_action.trigger()
+    box = the_dialog(qtbot, window)
+    assert isinstance(box, QMessageBox) and "SwiftSort Extras 1.3.0 needs it" in box.informativeText()
+    box.reject()
+    job = finished(qtbot, window, window.activity.jobs()[-1])
+    assert job.state == JobState.DONE and (window.root / "BepInEx/plugins/SwiftSort/SwiftSort.Core.dll").is_file()
