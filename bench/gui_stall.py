@@ -32,7 +32,7 @@ from app.core.data_dir import DataDir
 from app.sandbox.forge import LocalForge
 from app.sandbox.sample_install import create_sample_install
 from app.services.workspace import Workspace
-from app.ui.app import settle_heap
+from app.ui.app import warm_up
 from app.ui.main_window import MainWindow
 from app.ui.stall_probe import StallProbe
 
@@ -114,7 +114,7 @@ def main() -> int:
                 window = MainWindow(Workspace(DataDir(Path(temp) / f"data{number}"), forge_url=forge.base_url), root)
                 window.resize(1280, 800)
                 window.show()
-                settle_heap()  # as run_gui does once the window is built
+                await warm_up()  # as run_gui does once the window is built
                 probe = StallProbe()
                 with contextlib.suppress(Exception):
                     await asyncio.sleep(0.2)

@@ -89,6 +89,14 @@ def _read_in_bigger_pieces() -> None:
 _read_in_bigger_pieces()
 
 
+
+async def load_async_backend() -> None:
+    """Load the async backend httpx runs on now: httpcore imports anyio's asyncio backend on the first request,
+    and a GUI that imports two dozen modules mid-check stalls for tens of milliseconds."""
+    import anyio
+
+    await anyio.sleep(0)
+
 def create_client(*, timeout: httpx.Timeout = DEFAULT_TIMEOUT, verify: ssl.SSLContext | bool = True,
                   transport: httpx.AsyncBaseTransport | None = None,
                   headers: Mapping[str, str] | None = None) -> httpx.AsyncClient:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 import shutil
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from app.core.data_dir import DataDir
 from app.core.errors import KappaError
 from app.core.settings import SettingsStore
 from app.core.spt_install import NotAnSptInstall, find_spt_root
+from app.net.http import load_async_backend
 from app.services.installs import InstallsService
 from app.services.servers import MemorySecrets, ServersService
 from app.services.workspace import Workspace
@@ -117,19 +119,25 @@ async def _session(app: QApplication, data_dir: DataDir, root: Path | None, demo
                 await asyncio.to_thread(InstallsService(data_dir).set_current, root)
             window = MainWindow(Workspace(data_dir, forge_url), root, servers=ServersService(data_dir),
                                 local_spt_root=root)
-        settle_heap()
+        await warm_up()
         try:
             return await _show_until_closed(app, window, smoke_test)
         finally:  # inside the loop: connections must close while it still runs
             await window.aclose()
 
 
-def settle_heap() -> None:
-    """Move everything start-up created (Qt wrappers, modules, models) out of the garbage collector's sight.
+async def warm_up() -> None:
+    """Do before the window answers what would otherwise stall it later (bench/gui_stall.py measured each):
 
-    A full collection walks every tracked object while holding the GIL: with the window built that took 25 to
-    70 ms (bench/gui_stall.py), a stall the player feels. Start-up objects live as long as the app does anyway.
+    - import what the first check and the first install import lazily (httpx's async backend, psutil): under
+      PySide6 every import is read through its import hook, and two dozen of them cost 30 to 40 ms;
+    - move everything start-up created (Qt wrappers, modules, models) out of the garbage collector's sight: a full
+      collection walks every tracked object holding the GIL, 25 to 70 ms with the window built. Start-up objects
+      live as long as the app does anyway.
     """
+    sys.setswitchinterval(0.001)
+    await load_async_backend()
+    importlib.import_module("psutil")
     gc.collect()
     gc.freeze()
 

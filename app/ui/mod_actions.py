@@ -49,7 +49,7 @@ class ModActions(QObject):
         title = "Update every mod" if keys is None else f"Update {_names(rows or [])}"
 
         async def work(context: JobContext) -> Any:
-            installer = self._installer(context)
+            installer = await self._installer(context)
             context.set_step("Planning")
             planned = await installer.plan(update=keys, update_all=keys is None)
             return await self._run_plan(context, installer, planned, title)
@@ -60,7 +60,7 @@ class ModActions(QObject):
         title = f"Install {name}"
 
         async def work(context: JobContext) -> Any:
-            installer = self._installer(context)
+            installer = await self._installer(context)
             context.set_step("Planning")
             planned = await installer.plan(install=[ModSpec(str(forge_id))])
             return await self._run_plan(context, installer, planned, title)
@@ -72,7 +72,7 @@ class ModActions(QObject):
         title = f"Install {_names_of_files(paths)}"
 
         async def work(context: JobContext) -> Any:
-            installer = self._installer(context)
+            installer = await self._installer(context)
             context.set_step("Reading the archives")
             proposal = await installer.propose_archives(list(paths))
             answer = await self._ask(context, PlanDialog.for_proposal(
@@ -95,8 +95,9 @@ class ModActions(QObject):
 
     def undo(self) -> Job:
         async def work(context: JobContext) -> TransactionRecord:
-            installer = self._installer(context)
-            last = next((r for r in installer.history() if r.state == "committed" and r.kind != "undo"), None)
+            installer = await self._installer(context)
+            history = await asyncio.to_thread(installer.history)
+            last = next((r for r in history if r.state == "committed" and r.kind != "undo"), None)
             if last is None:
                 raise NothingToInstall("There is nothing to undo: Kappa has not changed this install yet.")
             await self._confirm(context, "Undo", f"Undo #{last.id}: {last.summary}?",
@@ -123,9 +124,10 @@ class ModActions(QObject):
 
         return self.activity.submit(title, quietly)
 
-    def _installer(self, context: JobContext) -> Installer:
-        return self.workspace.installer(self.root(), on_download=context.download_progress,
-                                        on_extract=context.extract_progress, cancelled=context.cancelled)
+    async def _installer(self, context: JobContext) -> Installer:
+        """An installer whose progress goes to the job (opening the install reads files: off the loop)."""
+        return await asyncio.to_thread(self.workspace.installer, self.root(), on_download=context.download_progress,
+                                       on_extract=context.extract_progress, cancelled=context.cancelled)
 
     async def _run_plan(self, context: JobContext, installer: Installer, planned: Any, title: str) -> Any:
         outcome = planned.outcome
@@ -194,9 +196,10 @@ class ModActions(QObject):
         title = f"{verb} {_names(rows)}"
 
         async def work(context: JobContext) -> list[TransactionRecord]:
-            installer = self._installer(context)
+            installer = await self._installer(context)
             if action != "enable":
-                await self._confirm(context, verb, f"{verb} {_names(rows)}?", self._breaks(installer, rows, verb))
+                breaks = await asyncio.to_thread(self._breaks, installer, rows)
+                await self._confirm(context, verb, f"{verb} {_names(rows)}?", breaks)
             records = []
             for row in rows:
                 context.set_step(f"{verb.removesuffix('e')}ing {row.name}")
@@ -206,11 +209,11 @@ class ModActions(QObject):
         return self._submit(title, work)
 
     @staticmethod
-    def _breaks(installer: Installer, rows: Sequence[ModRow], verb: str) -> str:
+    def _breaks(installer: Installer, rows: Sequence[ModRow]) -> str:
+        """Who stops working without `rows` (reads the install: call it on a worker thread)."""
         scan = installer.scan()
-        keys = {row.key for row in rows}
         broken = sorted({name for row in rows for name in installer.dependants(row.key, scan)
-                         if not any(name.lower().startswith(r.name.lower()) for r in rows if r.key in keys)})
+                         if not any(name.startswith(f"{leaving.name} ") for leaving in rows)})
         if broken:
             return f"{', '.join(broken)} need{'s' * (len(broken) == 1)} it and will stop working."
         return "It can be undone afterwards."

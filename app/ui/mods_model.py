@@ -20,6 +20,9 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
 # Most urgent first: sorting by status puts what needs the player on top.
 STATUS_ORDER = {status: rank for rank, status in enumerate(ModStatus)}
 
+_ANSWERED = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, ROW_ROLE, STATUS_ROLE, SORT_ROLE,
+                       Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole})
+
 FIKA_WORDS = {FikaCompatibility.COMPATIBLE: "Yes", FikaCompatibility.INCOMPATIBLE: "No",
               FikaCompatibility.UNKNOWN: "Unknown"}
 
@@ -55,7 +58,8 @@ class InstalledModsModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Qt asks a dozen roles per cell on every repaint; unanswered ones leave first (a reset must stay cheap)
+        if role not in _ANSWERED or not index.isValid():
             return None
         row, column = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:

@@ -11,6 +11,7 @@ High DPI needs nothing here: Qt 6 scales by the screen's factor on its own. Icon
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -154,8 +155,10 @@ _STATUS["missing_dependency"] = _STATUS["missing"]  # ModStatus.MISSING_DEPENDEN
 _ERROR_TEXT: dict[Scheme, str] = {"light": "#b00020", "dark": "#ff8a80"}
 
 
+@functools.cache
 def status_colors(scheme: Scheme) -> dict[str, tuple[QColor, QColor]]:
-    """(background, text) for every mod status (keys are ModStatus values), readable in `scheme`."""
+    """(background, text) for every mod status (keys are ModStatus values), readable in `scheme`. Cached: the
+    table's delegate asks on every paint of every chip."""
     return {status: (QColor(pair[scheme][0]), QColor(pair[scheme][1])) for status, pair in _STATUS.items()}
 
 
