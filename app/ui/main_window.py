@@ -529,7 +529,10 @@ class MainWindow(QMainWindow):
 
     async def aclose(self) -> None:
         """Stop the jobs and the polls and close every connection."""
+        self.tasks.cancel_all()
+        self.details.close()  # cancels its Forge lookups
         await self.activity.aclose()
+        self.activity_dock.detach()
         await self.browse.aclose()
         if self.servers_dock is not None:
             await self.servers_dock.aclose()
