@@ -15,6 +15,7 @@ from typing import Any
 import json5
 
 from app.core.errors import KappaError
+from app.core.logs import register_secret
 from app.core.spt_install import LAYOUT_3X, SptInstall
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 6969
@@ -145,7 +146,10 @@ def _joined(host: str, port: int) -> str:
 def _api_key(fika: dict[str, Any] | None) -> str | None:
     server = _section(fika, "server")
     key = server.get("apiKey") if server is not None else None
-    return key.strip() if isinstance(key, str) and key.strip() else None
+    if not isinstance(key, str) or not key.strip():
+        return None
+    register_secret(key)  # never in the log
+    return key.strip()
 
 
 def _fika_notes(install: SptInstall, fika_file: Path | None, api_key: str | None, notes: list[str]) -> None:

@@ -1,4 +1,8 @@
-"""Secrets (the Forge token, later server keys) live in the OS keyring, never in files or logs."""
+"""Secrets (the Forge token, server keys) live in the OS keyring, never in files or logs.
+
+Every value read or written here is registered with the log's redactor (app/core/logs.py), so that it never reaches
+the log file even when an error message or a URL carries it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import keyring
 from keyring.errors import KeyringError
 
 from app.core.errors import KappaError
+from app.core.logs import register_secret
 
 SERVICE = "Kappa"
 FORGE_TOKEN = "forge-token"
@@ -17,12 +22,15 @@ class NoKeyring(KappaError):
 
 def get_secret(name: str) -> str | None:
     try:
-        return keyring.get_password(SERVICE, name)
+        value = keyring.get_password(SERVICE, name)
     except KeyringError:
         return None  # no keyring means no secret was ever stored
+    register_secret(value)
+    return value
 
 
 def set_secret(name: str, value: str) -> None:
+    register_secret(value)
     try:
         keyring.set_password(SERVICE, name, value)
     except KeyringError as exc:

@@ -15,8 +15,17 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -33,8 +42,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import KappaError
+from app.core.logs import active_log_path, log_path
 from app.core.mods import ScanResult
 from app.services.activity import Activity
+from app.services.diagnostics import build_diagnostics, diagnostics_summary
 from app.services.forge_browser import ForgeBrowser
 from app.services.installs import InstallsService
 from app.services.mod_library import Library, ModLibrary, ModRow, ModStatus
@@ -75,6 +86,7 @@ class MainWindow(QMainWindow):
         self._close_task: asyncio.Task[None] | None = None
         self._dialogs: list[QWidget] = []
         self.tasks = TaskKeeper()
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl  # tests replace it
 
         self.setWindowTitle("Kappa")
         self.resize(1180, 720)
@@ -254,6 +266,15 @@ class MainWindow(QMainWindow):
         edit.addAction(self.history_action)
         edit.addAction(self.filter_action)
         self.view_menu = menu.addMenu("&View")
+        help_menu = menu.addMenu("&Help")  # after View: the docks add their toggles to View later
+        self.diagnostics_action = self._action(
+            "Copy diagnostics for a bug report", None,
+            "Save the logs, the settings (without secrets) and a scan in a zip, and copy its path",
+            lambda: self.tasks.spawn(self.copy_diagnostics(), name="diagnostics"))
+        self.log_folder_action = self._action("Open the log folder", None, "Show Kappa's log files",
+                                              self.open_log_folder)
+        help_menu.addAction(self.diagnostics_action)
+        help_menu.addAction(self.log_folder_action)
 
     def _add_view_toggle(self, dock: QWidget, text: str, shortcut: str) -> None:
         toggle = dock.toggleViewAction()  # type: ignore[attr-defined]
@@ -269,6 +290,32 @@ class MainWindow(QMainWindow):
         self._add_view_toggle(dock, "Servers", "Ctrl+Shift+S")
         # Polling needs the running asyncio loop: a zero timer fires once the event loop runs.
         QTimer.singleShot(0, dock.start)
+
+    # -- help
+    async def copy_diagnostics(self) -> Path | None:
+        """Build the diagnostics zip off the GUI thread; put its path and contents on the clipboard."""
+        self.diagnostics_action.setEnabled(False)
+        self.statusBar().showMessage("Collecting diagnostics …")
+        try:
+            path = await asyncio.to_thread(build_diagnostics, self.workspace.data_dir, self.root)
+            summary = await asyncio.to_thread(diagnostics_summary, path)
+        except Exception as exc:  # whatever it is, the player is told; a bug also goes to the log
+            if not isinstance(exc, OSError | KappaError):
+                log.exception("building the diagnostics failed")
+            self.statusBar().showMessage(f"Could not save the diagnostics: {exc}", 15000)
+            return None
+        finally:
+            self.diagnostics_action.setEnabled(True)
+        QGuiApplication.clipboard().setText(f"{path}\n{summary}")
+        self.statusBar().showMessage(f"Diagnostics saved to {path} (path copied). Attach it to your bug report.",
+                                     30000)
+        return path
+
+    def open_log_folder(self) -> Path:
+        folder = (active_log_path() or log_path(self.workspace.data_dir)).parent
+        folder.mkdir(parents=True, exist_ok=True)  # inside the data dir; the file comes with the first line logged
+        self.open_url(QUrl.fromLocalFile(str(folder)))
+        return folder
 
     # -- the install
     def _current_root(self) -> Path:
