@@ -75,7 +75,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true",
                         help="open the window on a built-in sample SPT install (no SPT or network needed)")
     parser.add_argument("--smoke-test", action="store_true",
-                        help="open the window, scan, print a one-line summary and quit (for checks of a build)")
+                        help="open the window, scan, check every lazily loaded module, print what worked and quit "
+                             "(for checks of a build)")
     add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in (scan, forge, plan, install, servers, sandbox, diagnostics):

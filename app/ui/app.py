@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import qasync  # after PySide6, so that qasync binds to it
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.core.data_dir import DataDir
@@ -92,6 +93,7 @@ def run_gui(spt: Path | None, data_dir: DataDir, demo: bool, smoke_test: bool = 
     assert isinstance(app, QApplication)
     app.setApplicationName("Kappa")
     app.setOrganizationName("Kappa")
+    app.setWindowIcon(QIcon(str(Path(__file__).resolve().parent.parent / "resources" / "kappa.png")))
     keep_qt_settings_in(data_dir)
     apply_theme(app, SettingsStore(data_dir).load().theme)
     root = None if demo else known_install(spt, data_dir)
@@ -175,8 +177,23 @@ async def _show_until_closed(app: QApplication, window: MainWindow, smoke_test: 
         print(f"kappa smoke test: window open, {len(window.last_result.mods)} mods listed", flush=True)
         if window.servers_dock is not None and window.servers_dock.panels:
             print(f"kappa smoke test: {await _first_server_status(window.servers_dock)}", flush=True)
-        return 0
+        return _check_build()
     await closed.wait()
+    return 0
+
+
+def _check_build() -> int:
+    """The smoke test's second half: everything Kappa loads only when needed is there (a frozen build's gaps)."""
+    from app import smoke
+
+    for check, passed in ((smoke.check_lazy_imports, f"lazy imports ok ({len(smoke.modules_to_check())} modules)"),
+                          (smoke.check_runtime, "image formats and scan worker processes ok")):
+        problems = check()
+        for problem in problems:
+            print(f"kappa smoke test: {problem}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"kappa smoke test: {passed}", flush=True)
     return 0
 
 

@@ -19,6 +19,9 @@ def test_demo_starts_scans_and_quits_in_smoke_test_mode(tmp_path: Path) -> None:
     # the demo's Fika server answers at once (its certificate came from the install); the dedicated one waits for
     # the user to trust its certificate
     assert "kappa smoke test: 2 servers, answering: Fika (demo)" in completed.stdout
+    # what the app imports only when needed loads (a frozen build's usual gap), and the scan's workers start
+    assert "kappa smoke test: lazy imports ok (" in completed.stdout
+    assert "kappa smoke test: image formats and scan worker processes ok" in completed.stdout
     assert "Traceback" not in completed.stderr
     assert (data / "demo" / "SPT-4.0" / "SPT" / "SPTarkov.Server.Core.dll").is_file()
     assert (data / "demo" / "state" / "cache" / "scan.json").is_file()  # the demo keeps its own state
