@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -13,6 +14,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from keyring.backend import KeyringBackend
 
 from app.core.data_dir import DataDir
+from app.core.logs import reset_logging
 from app.sandbox.sample_install import create_sample_install
 
 # Tests write only to temp dirs: no example database, and Hypothesis's own cache in a temp dir.
@@ -61,6 +63,14 @@ def memory_keyring() -> MemoryKeyring:
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     return backend
+
+
+@pytest.fixture(autouse=True)
+def _no_kappa_logging_left() -> Iterator[None]:
+    """Kappa's log handler is process-wide: no test may leave one (or its redaction secrets) to the next."""
+    reset_logging()
+    yield
+    reset_logging()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 from app.core.errors import KappaError
 from app.core.install import ConflictPolicy, TransactionRecord
 from app.services.activity import Activity, Job, JobContext
-from app.services.installer import Installer, NothingToInstall, Proposal
+from app.services.installer import Installer, NothingToInstall, PlannedChange, Proposal
 from app.services.mod_library import ModRow
 from app.services.planner import ModSpec, PlanOutcome
 from app.services.workspace import Workspace
@@ -129,7 +129,8 @@ class ModActions(QObject):
         return await asyncio.to_thread(self.workspace.installer, self.root(), on_download=context.download_progress,
                                        on_extract=context.extract_progress, cancelled=context.cancelled)
 
-    async def _run_plan(self, context: JobContext, installer: Installer, planned: Any, title: str) -> Any:
+    async def _run_plan(self, context: JobContext, installer: Installer, planned: PlannedChange,
+                        title: str) -> TransactionRecord | None:
         outcome = planned.outcome
         if outcome.plan is None:
             self._show(PlanDialog.for_unsatisfiable(outcome, title, parent=self.window))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,11 @@ from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from app.core.data_dir import DataDir
-from app.core.logs import reset_logging
 from app.sandbox.sample_install import create_sample_install
 from app.services import diagnostics
 from app.services.workspace import Workspace
 from app.ui import main_window
 from app.ui.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def _no_kappa_logging_left() -> Iterator[None]:
-    reset_logging()
-    yield
-    reset_logging()
 
 
 @pytest.fixture

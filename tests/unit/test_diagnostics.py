@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import zipfile
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from app.cli import main
 from app.core.data_dir import DataDir
-from app.core.logs import configure_logging, forget_registered_secrets, log_path, reset_logging
+from app.core.logs import configure_logging, forget_registered_secrets, log_path
 from app.core.secrets import FORGE_TOKEN
 from app.core.settings import ServerEntry, Settings, SettingsStore
 from app.sandbox.sample_install import create_sample_install
@@ -27,13 +26,6 @@ from tests.conftest import MemoryKeyring
 FORGE_SECRET = "forge-token-4711|Zq8xWm"
 SERVER_SECRET = "fika-server-key-0815"
 NOW = datetime(2026, 5, 4, 3, 2, 1)
-
-
-@pytest.fixture(autouse=True)
-def _no_kappa_logging_left() -> Iterator[None]:
-    reset_logging()
-    yield
-    reset_logging()
 
 
 @pytest.fixture

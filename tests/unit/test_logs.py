@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,13 +17,6 @@ from app.core.secrets import FORGE_TOKEN, get_secret, set_secret
 from tests.conftest import MemoryKeyring
 
 log = logging.getLogger("app.tests.logs")
-
-
-@pytest.fixture(autouse=True)
-def _no_kappa_logging_left() -> Iterator[None]:
-    reset_logging()
-    yield
-    reset_logging()
 
 
 def _written(data_dir: DataDir) -> str:
