@@ -523,6 +523,17 @@ def satisfies(version: str, constraint: str, dialect: str = "composer") -> bool:
     return parse_constraint(constraint, dialect).allows(version)
 
 
+def meets_declared(version: str, constraint: str) -> bool:
+    """Whether an installed version meets a dependency a mod declares. Mods write npm ranges (SPT server mods) or
+    composer-style ones; a constraint (or version) neither dialect reads blocks nothing: not ours to enforce."""
+    for dialect in ("npm", "composer"):
+        try:
+            return satisfies(version, constraint, dialect)
+        except ValueError:
+            continue
+    return True
+
+
 def max_satisfying(versions: Iterable[str], constraint: str, dialect: str = "composer") -> str | None:
     """The highest of ``versions`` that satisfies ``constraint``, returned exactly as given, or None.
 

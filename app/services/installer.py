@@ -40,7 +40,7 @@ from app.core.resolver import Plan, Step
 from app.core.scan import files_of, scan_install
 from app.core.settings import SettingsStore
 from app.core.spt_install import SptInstall
-from app.core.versions import satisfies
+from app.core.versions import meets_declared
 from app.net.download import DownloadedFile, Downloader, DownloadProgress
 from app.net.forge import ForgeClient
 from app.net.forge_models import ModFilters, ModVersion
@@ -454,7 +454,7 @@ class Installer:
                     if guid.lower() in SPT_PLUGIN_GUIDS:
                         continue
                     have = present.get(guid.lower())
-                    if have is None or not _fits(have, constraint):
+                    if have is None or not meets_declared(have, constraint):
                         missing.append(MissingDependency(guid, constraint, f"{mod.name} {mod.version}", have))
         return missing
 
@@ -484,15 +484,6 @@ def _release(planner: Planner, step: Step) -> ModVersion | None:
     if known is None:
         return None
     return next((v for v in known.versions or () if v.version == step.to_version), None)
-
-
-def _fits(version: str, constraint: str) -> bool:
-    for dialect in ("npm", "composer"):
-        try:
-            return satisfies(version, constraint, dialect)
-        except ValueError:
-            continue
-    return True  # a constraint nobody can read is not ours to enforce
 
 
 def _conflict_json(conflict: Conflict) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from app.core.data_dir import DataDir
 from app.core.forge_matching import InstalledGroup, group_installed
 from app.core.mods import InstalledMod, ScanResult
 from app.core.scan import files_of
-from app.core.versions import satisfies
+from app.core.versions import meets_declared
 from app.net.forge import ForgeClient
 from app.net.forge_models import FikaCompatibility, Mod, ModFilters
 from app.services.installed_mods import InstalledModsService
@@ -225,7 +225,7 @@ def _dependencies(group: InstalledGroup, present: Mapping[str, tuple[str, str, b
                 yield Dependency(guid, constraint, needed_by, "missing")
                 continue
             version, name, enabled = present[key]
-            state = "installed" if _fits(version, constraint) else "conflicting"
+            state = "installed" if meets_declared(version, constraint) else "conflicting"
             yield Dependency(guid, constraint, needed_by, state if enabled else "disabled", version, name)
 
 
@@ -258,12 +258,3 @@ def _status(group: InstalledGroup, check: CheckedMod | None, dependencies: Seque
     if check.status == "not_on_forge":
         return ModStatus.NOT_ON_FORGE, "Not on the Forge", "The Forge has no mod with this GUID or name."
     return ModStatus.UP_TO_DATE, "Up to date", "The installed version is the newest for this SPT version."
-
-
-def _fits(version: str, constraint: str) -> bool:
-    if constraint.strip() in ("", "*"):
-        return True
-    try:
-        return satisfies(version, constraint, "npm")
-    except ValueError:
-        return True  # a constraint nobody can read blocks nothing here; the resolver reports it

@@ -407,7 +407,8 @@ class MainWindow(QMainWindow):
         self.browse.set_installed({g.lower() for row in library.rows for g in row.guids},
                                   {row.forge_id for row in library.rows if row.forge_id is not None},
                                   install.version)
-        self._fill_install_combo()
+        if self.install_combo.currentData() != str(self.root):  # the settings file is read only on a switch
+            self._fill_install_combo()
         self._update_action_states()
         self._selection_changed()
 
