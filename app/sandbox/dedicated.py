@@ -32,12 +32,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.sandbox.certificates import SelfSignedCertificate, TlsHttpServer, make_self_signed
-from app.sandbox.serving import TlsEmulator
+from app.sandbox.serving import EmulatorHandler, TlsEmulator
 
 # -- the game -------------------------------------------------------------------------------------------------------
 
@@ -488,21 +487,10 @@ def _camel(value: Any) -> Any:
 # -- the server -----------------------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # head and body go out in two writes: no 40 ms wait for a delayed ACK between
+class _Handler(EmulatorHandler):
+    methods = ("GET", "POST")
     server_version = "FactoryServer"
-    sys_version = ""
     server: TlsHttpServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
 
     def _handle(self, method: str) -> None:
         emulator = self.server.emulator

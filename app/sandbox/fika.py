@@ -25,12 +25,11 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.sandbox.certificates import SelfSignedCertificate, TlsHttpServer, make_self_signed
-from app.sandbox.serving import TlsEmulator
+from app.sandbox.serving import EmulatorHandler, TlsEmulator
 
 DEFAULT_API_KEY = "demo-fika-api-key"
 GAME_VERSION = "0.16.9.40087"
@@ -774,28 +773,11 @@ def _validation(errors: dict[str, list[str]]) -> Reply:
 # -- the HTTP side: thin --------------------------------------------------------------------------------------------
 
 
-class _FikaHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as Kestrel
-    disable_nagle_algorithm = True
+class _FikaHandler(EmulatorHandler):
+    methods = ("GET", "POST", "DELETE", "PUT")
     server_version = "Kestrel"
-    sys_version = ""
     timeout = 60
     server: TlsHttpServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -27,12 +27,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from app.sandbox.serving import SandboxServer
+from app.sandbox.serving import EmulatorHandler, SandboxServer
 
 SEND_CHUNK = 1 << 20  # bytes per write when a body is sent in a loop (throttled, or no sendfile)
 THROTTLE_CHUNK = 64 << 10  # bytes per pause when the host is slowed down
@@ -349,21 +349,10 @@ class _HostServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _HostHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class _HostHandler(EmulatorHandler):
+    methods = ("GET", "HEAD")
     server_version = "kappa-file-host"
-    sys_version = ""
     server: _HostServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_HEAD(self) -> None:
-        self._handle("HEAD")
 
     def _handle(self, method: str) -> None:
         host = self.server.host

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from socketserver import BaseServer
 from types import TracebackType
-from typing import Self
+from typing import Any, ClassVar, Self
 
 from app.sandbox.certificates import SelfSignedCertificate, TlsHttpServer
 
@@ -129,3 +129,25 @@ class TlsEmulator(SandboxServer):
         self.certificate = certificate
         if self._server is not None:
             self._server.replace_certificate(certificate)
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    """What every sandbox server's request handler shares: keep-alive, Nagle off (head and body go out in two
+    writes, and a delayed ACK would hold the second ~40 ms), no line per request on stderr, and each HTTP method
+    named in `methods` routed to the subclass's `_handle(method)`; any other method gets http.server's 501."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    sys_version = ""
+    methods: ClassVar[tuple[str, ...]] = ("GET",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for method in cls.methods:
+            setattr(cls, f"do_{method}", lambda self, method=method: self._handle(method))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _handle(self, method: str) -> None:
+        raise NotImplementedError

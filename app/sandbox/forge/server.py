@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from email.message import Message
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from socketserver import BaseServer
 from typing import Any
@@ -37,7 +37,7 @@ from app.sandbox.forge.query import ApiError, parse_php_query
 from app.sandbox.forge.ratelimit import DEFAULT_EDGE_LIMITS, DownloadLimiter, EdgeLimiter, RateLimitRule
 from app.sandbox.forge.resources import Render
 from app.sandbox.forge.rules import View
-from app.sandbox.serving import SandboxServer
+from app.sandbox.serving import EmulatorHandler, SandboxServer
 
 SHAPES = ("new", "old")
 RATE_LIMITED_BODY = (b'{"success":false,"code":"RATE_LIMITED","message":"Too many requests. Retry after the number '
@@ -332,33 +332,10 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as clients get from the real site
-    disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle would hold the second ~40 ms
+class _Handler(EmulatorHandler):
+    methods = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
     server_version = "cloudflare"
-    sys_version = ""
     server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # tests and the demo do not want a line per request on stderr
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_HEAD(self) -> None:
-        self._handle("HEAD")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
         arrived = time.monotonic()
